@@ -1,0 +1,5 @@
+"""Torch datasets over prepared HDF5 shards."""
+
+from .dataset import ShardDataset
+
+__all__ = ["ShardDataset"]

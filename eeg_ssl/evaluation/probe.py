@@ -1,0 +1,103 @@
+"""Linear probes of frozen encoders on held-out subjects."""
+
+from __future__ import annotations
+
+import numpy as np
+from sklearn.linear_model import LogisticRegression
+from sklearn.metrics import balanced_accuracy_score
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
+
+from .embedding import EmbeddingTransformer
+
+
+def linear_probe(encoder, *, C=1.0, batch_size=256, device=None):
+    """``EmbeddingTransformer -> StandardScaler -> LogisticRegression`` pipeline."""
+    return make_pipeline(
+        EmbeddingTransformer(encoder, batch_size=batch_size, device=device),
+        StandardScaler(),
+        LogisticRegression(C=C, max_iter=2000),
+    )
+
+
+def heldout_subject_scores(estimator, X_train, y_train, X_test, y_test, groups_test):
+    """Fit on training subjects, score balanced accuracy on each held-out subject.
+
+    Returns
+    -------
+    scores : dict
+        Held-out subject -> balanced accuracy.
+    """
+    estimator.fit(X_train, y_train)
+    pred = estimator.predict(X_test)
+    scores = {}
+    for subject in sorted(set(groups_test)):
+        mask = groups_test == subject
+        scores[str(subject)] = float(balanced_accuracy_score(y_test[mask], pred[mask]))
+    return scores
+
+
+def summarise(scores):
+    """Mean and sample standard deviation of a dict of scores."""
+    values = np.array(list(scores.values()), dtype=float)
+    sd = float(values.std(ddof=1)) if len(values) > 1 else 0.0
+    return float(values.mean()), sd
+
+
+def probe_checkpoint(data_dir, checkpoint, *, test_subjects, train_subjects=None, C=1.0,
+                     random_state=0, device=None):  # fmt: skip
+    """Linear-probe a checkpoint's frozen encoder and the same encoder with random weights.
+
+    The probe is fit on the labelled windows of the training subjects and scored
+    (balanced accuracy) on each held-out subject separately.
+
+    Parameters
+    ----------
+    data_dir : str | Path
+        A prepared folder with labelled windows and subject ids.
+    checkpoint : str | Path
+        An eeg-ssl checkpoint.
+    test_subjects : list of str
+        Held-out subjects.
+    train_subjects : list of str | None
+        Subjects the probe is fit on; default: all others.
+    C : float
+        Inverse regularisation of the logistic regression.
+    random_state : int
+        Seed of the random-weights encoder.
+
+    Returns
+    -------
+    scores : pandas.DataFrame
+        Columns ``encoder``, ``subject``, ``balanced_accuracy``.
+    """
+    import pandas as pd
+
+    from ..data import ShardDataset
+    from ..training.checkpoint import encoder_from_checkpoint, load_checkpoint
+    from ..utils import seeded
+
+    payload = load_checkpoint(checkpoint)
+    test_subjects = [str(s) for s in test_subjects]
+    full = ShardDataset(data_dir, labelled_only=True)
+    if train_subjects is None:
+        train_subjects = sorted(set(full.groups) - set(test_subjects))
+    train = ShardDataset(data_dir, subjects=train_subjects, labelled_only=True, classes=full.classes)
+    test = ShardDataset(data_dir, subjects=test_subjects, labelled_only=True, classes=full.classes)
+    if len(full.classes) < 2:
+        raise ValueError(
+            f"Probing needs at least 2 classes of labelled windows in {str(data_dir)!r}; "
+            f"found {full.classes}. Prepare the data with 'label_source'."
+        )
+    X_train, y_train = train.load()
+    X_test, y_test = test.load()
+
+    trained = encoder_from_checkpoint(payload)
+    with seeded(random_state):  # the random-weights baseline's initialisation
+        random_init = encoder_from_checkpoint(payload, weights=False)
+    rows = []
+    for name, encoder in ((payload["method"], trained), ("random weights", random_init)):
+        scores = heldout_subject_scores(linear_probe(encoder, C=C, device=device),
+                                        X_train, y_train, X_test, y_test, test.groups)  # fmt: skip
+        rows += [dict(encoder=name, subject=s, balanced_accuracy=v) for s, v in scores.items()]
+    return pd.DataFrame(rows)

@@ -1,0 +1,76 @@
+"""NT-Xent, the normalised temperature-scaled cross-entropy of SimCLR.
+
+Chen T., Kornblith S., Norouzi M., Hinton G. (2020). A Simple Framework for
+Contrastive Learning of Visual Representations. ICML. arXiv:2002.05709.
+"""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+
+def nt_xent_logits(z_a, z_b, temperature):
+    """Similarity logits of the 2B views, self-similarity masked out.
+
+    Parameters
+    ----------
+    z_a, z_b : Tensor, shape (B, D)
+        Projections of the two views; row i of each comes from the same window.
+    temperature : float
+
+    Returns
+    -------
+    logits : Tensor, shape (2B, 2B)
+        Cosine similarities / temperature, ``-inf`` on the diagonal.
+    targets : Tensor of int, shape (2B,)
+        Index of each row's positive: i <-> i + B.
+    """
+    batch_size = z_a.shape[0]
+    # (B, D), (B, D) -> (2B, D), unit norm
+    z = F.normalize(torch.cat([z_a, z_b], dim=0), dim=1)
+    logits = z @ z.T / temperature
+    logits = logits.masked_fill(torch.eye(2 * batch_size, dtype=torch.bool, device=z.device), float("-inf"))
+    idx = torch.arange(batch_size, device=z.device)
+    targets = torch.cat([idx + batch_size, idx])
+    return logits, targets
+
+
+def nt_xent_loss(z_a, z_b, temperature=0.1):
+    """Symmetric NT-Xent: mean cross-entropy over both views of every window.
+
+    Parameters
+    ----------
+    z_a, z_b : Tensor, shape (B, D)
+    temperature : float
+
+    Returns
+    -------
+    loss : Tensor, scalar
+    """
+    if z_a.shape != z_b.shape or z_a.ndim != 2:
+        raise ValueError(f"z_a and z_b must both be (B, D); got {tuple(z_a.shape)} and {tuple(z_b.shape)}.")
+    if z_a.shape[0] < 2:
+        raise ValueError(f"NT-Xent needs at least 2 windows per batch; got {z_a.shape[0]}.")
+    logits, targets = nt_xent_logits(z_a, z_b, temperature)
+    return F.cross_entropy(logits, targets)
+
+
+class NTXentLoss(nn.Module):
+    """Module form of :func:`nt_xent_loss`.
+
+    Parameters
+    ----------
+    temperature : float
+        Softmax temperature (> 0).
+    """
+
+    def __init__(self, temperature=0.1):
+        super().__init__()
+        if temperature <= 0:
+            raise ValueError(f"'temperature' must be > 0; got {temperature!r}.")
+        self.temperature = temperature
+
+    def forward(self, z_a, z_b):
+        return nt_xent_loss(z_a, z_b, self.temperature)

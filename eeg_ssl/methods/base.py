@@ -1,0 +1,46 @@
+"""The base class of SSL methods."""
+
+from __future__ import annotations
+
+from torch import nn
+
+from ..transforms.transforms import generator_states, set_generator_states
+
+
+class SSLMethod(nn.Module):
+    """An encoder plus whatever a self-supervised objective puts on top of it.
+
+    Subclasses set ``name``, build their heads, loss and view recipe from explicit
+    keyword arguments, record those arguments in ``self.hparams`` (they are stored
+    in checkpoints), and implement :meth:`forward`, which takes a batch of raw
+    windows ``(B, C, T)`` and returns the scalar loss.
+
+    Parameters
+    ----------
+    encoder : nn.Module
+        A braindecode-signature encoder mapping (B, C, T) to (B, n_outputs).
+    """
+
+    name = None
+
+    def __init__(self, encoder):
+        super().__init__()
+        self.encoder = encoder
+        self.hparams = {}
+
+    def forward(self, X):  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def embed(self, X):
+        """Encoder features of a batch: (B, C, T) -> (B, n_outputs)."""
+        return self.encoder(X)
+
+    def on_train_step_end(self, step, total_steps):
+        """Hook after each optimiser step (e.g. EMA updates); nothing by default."""
+
+    def rng_state(self):
+        """States of the method's augmentation generators, for exact resume."""
+        return generator_states(self)
+
+    def set_rng_state(self, states):
+        set_generator_states(self, states)

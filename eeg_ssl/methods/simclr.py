@@ -1,0 +1,82 @@
+"""SimCLR: contrast two augmented views of each window against the batch.
+
+Chen et al. (2020), arXiv:2002.05709. EEG views follow Mohsenvand et al. (2020),
+"Contrastive Representation Learning for Electroencephalogram Classification".
+"""
+
+from __future__ import annotations
+
+from ..losses import NTXentLoss
+from ..modules import ProjectionHead
+from ..transforms import contrastive_views
+from .base import SSLMethod
+
+
+class SimCLR(SSLMethod):
+    """SimCLR on EEG windows.
+
+    Parameters
+    ----------
+    encoder : nn.Module
+        Braindecode-signature encoder (needs ``n_outputs`` and ``n_times``).
+    projection_dim : int
+        Output size of the projection head.
+    hidden_dim : int
+        Hidden width of the projection head.
+    temperature : float
+        NT-Xent temperature.
+    crop_fraction : float
+        Length of each view's random time crop, as a fraction of the window.
+    noise_std : float
+        Gaussian noise std relative to each window's std.
+    scale_range : tuple of float
+        Range of the random amplitude scaling.
+    augment_probability : float
+        Probability of applying noise and scaling to each view.
+    random_state : int | None
+        Seed of the view augmentations.
+    """
+
+    name = "simclr"
+
+    def __init__(
+        self,
+        encoder,
+        *,
+        projection_dim=64,
+        hidden_dim=256,
+        temperature=0.1,
+        crop_fraction=0.8,
+        noise_std=0.1,
+        scale_range=(0.5, 2.0),
+        augment_probability=0.8,
+        random_state=None,
+    ):
+        super().__init__(encoder)
+        self.hparams = dict(
+            projection_dim=projection_dim,
+            hidden_dim=hidden_dim,
+            temperature=temperature,
+            crop_fraction=crop_fraction,
+            noise_std=noise_std,
+            scale_range=list(scale_range),
+            augment_probability=augment_probability,
+            random_state=random_state,
+        )
+        self.projection_head = ProjectionHead(encoder.n_outputs, hidden_dim, projection_dim)
+        self.criterion = NTXentLoss(temperature)
+        self.views = contrastive_views(
+            encoder.n_times,
+            crop_fraction=crop_fraction,
+            noise_std=noise_std,
+            noise_probability=augment_probability,
+            scale_range=scale_range,
+            scale_probability=augment_probability,
+            random_state=random_state,
+        )
+
+    def forward(self, X):
+        view_a, view_b = self.views(X)
+        z_a = self.projection_head(self.encoder(view_a))
+        z_b = self.projection_head(self.encoder(view_b))
+        return self.criterion(z_a, z_b)

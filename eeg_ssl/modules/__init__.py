@@ -1,0 +1,5 @@
+"""Reusable layers and heads."""
+
+from .heads import ProjectionHead
+
+__all__ = ["ProjectionHead"]

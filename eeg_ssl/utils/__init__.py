@@ -1,0 +1,14 @@
+"""Logging, argument checks and small shared helpers."""
+
+from .checks import check_option, check_random_state, seeded, torch_generator
+from .logs import logger, set_log_level, use_log_level
+
+__all__ = [
+    "check_option",
+    "check_random_state",
+    "logger",
+    "seeded",
+    "set_log_level",
+    "torch_generator",
+    "use_log_level",
+]

@@ -1,0 +1,1 @@
+"""Thin entry points and YAML configs of eeg-ssl (the only place for argparse, YAML, print)."""

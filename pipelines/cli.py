@@ -1,0 +1,114 @@
+"""The ``eeg-ssl`` command: prepare, pretrain, evaluate, run."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+import yaml
+
+
+def _kv(text):
+    """Parse ``key=value`` with a YAML value (``l_freq=1.0``, ``picks=[eeg]``)."""
+    if "=" not in text:
+        raise argparse.ArgumentTypeError(f"expected key=value, got {text!r}")
+    key, value = text.split("=", 1)
+    return key, yaml.safe_load(value)
+
+
+def build_parser():
+    parser = argparse.ArgumentParser(prog="eeg-ssl", description=__doc__)
+    parser.add_argument("--quiet", action="store_true", help="no progress bars or info logs")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("prepare", help="recordings -> HDF5 shards + manifest")
+    p.add_argument("inputs", nargs="+", help="recording files, folders' globs (quote them)")
+    p.add_argument("--out", required=True, help="prepared folder to write")
+    p.add_argument("--config", help="YAML file whose 'prepare' section gives the defaults")
+    p.add_argument("--set", dest="recipe", action="append", type=_kv, default=[],
+                   metavar="KEY=VALUE", help="recipe entry, e.g. --set sfreq=128 --set l_freq=0.5")
+    p.add_argument("--subject-pattern", help="regex whose first group in a file name is the subject")
+    p.add_argument("--on-error", choices=["raise", "warn"])
+
+    p = sub.add_parser("pretrain", help="self-supervised pretraining on a prepared folder")
+    p.add_argument("data", help="prepared folder")
+    p.add_argument("--out", required=True, help="run folder (checkpoint.pt, history.csv)")
+    p.add_argument("--config", help="YAML file whose 'pretrain' section gives the defaults")
+    p.add_argument("--method")
+    p.add_argument("--encoder")
+    p.add_argument("--epochs", type=int)
+    p.add_argument("--batch-size", type=int)
+    p.add_argument("--lr", type=float)
+    p.add_argument("--subjects", nargs="+", help="pretrain on these subjects only")
+    p.add_argument("--seed", type=int, default=0)
+
+    p = sub.add_parser("evaluate", help="linear probe on held-out subjects vs random weights")
+    p.add_argument("data", help="prepared folder with labels")
+    p.add_argument("--checkpoint", required=True)
+    p.add_argument("--test-subjects", nargs="+", required=True)
+    p.add_argument("--train-subjects", nargs="+")
+    p.add_argument("--out", required=True)
+    p.add_argument("--seed", type=int, default=0)
+
+    p = sub.add_parser("run", help="prepare + pretrain + evaluate from one YAML config")
+    p.add_argument("config")
+    p.add_argument("--out", help="output folder (default: the config's 'out')")
+    return parser
+
+
+def _section(config_path, step):
+    if not config_path:
+        return {}
+    from .workflow import load_config
+
+    return dict(load_config(config_path).get(step, {}))
+
+
+def main(argv=None):
+    from eeg_ssl.utils import set_log_level
+
+    from . import workflow
+
+    args = build_parser().parse_args(argv)
+    verbose = not args.quiet
+    set_log_level("info" if verbose else "warning")
+    start = time.perf_counter()
+    try:
+        if args.command == "prepare":
+            cfg = _section(args.config, "prepare")
+            cfg["inputs"] = args.inputs
+            cfg["recipe"] = dict(cfg.get("recipe", {}), **dict(args.recipe))
+            if args.subject_pattern:
+                cfg["subject_pattern"] = args.subject_pattern
+            if args.on_error:
+                cfg["on_error"] = args.on_error
+            manifest = workflow.run_prepare(cfg, args.out, verbose=verbose)
+            print(f"Prepared {len(manifest)} windows from {manifest['shard'].nunique()} recordings "
+                  f"into {args.out}")  # fmt: skip
+        elif args.command == "pretrain":
+            cfg = _section(args.config, "pretrain")
+            for key in ("method", "encoder", "epochs", "batch_size", "lr", "subjects"):
+                if getattr(args, key) is not None:
+                    cfg[key] = getattr(args, key)
+            ckpt = workflow.run_pretrain(cfg, args.data, args.out, seed=args.seed, verbose=verbose)
+            print(f"Saved {ckpt}")
+        elif args.command == "evaluate":
+            cfg = {"test_subjects": args.test_subjects}
+            if args.train_subjects:
+                cfg["train_subjects"] = args.train_subjects
+            print(workflow.run_evaluate(cfg, args.data, args.checkpoint, args.out, seed=args.seed))
+        elif args.command == "run":
+            table = workflow.run_all(args.config, args.out, verbose=verbose)
+            print()
+            print(table)
+    except (FileNotFoundError, ValueError, IsADirectoryError, TypeError) as err:
+        print(f"eeg-ssl {args.command}: error: {err}", file=sys.stderr)
+        return 2
+    print(f"[{args.command} done in {time.perf_counter() - start:.1f} s]", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())
