@@ -35,6 +35,15 @@ class SSLMethod(nn.Module):
         """Encoder features of a batch: (B, C, T) -> (B, n_outputs)."""
         return self.encoder(X)
 
+    def wrap_dataset(self, dataset):
+        """The dataset this method trains on, built from a window dataset.
+
+        Identity by default. Methods that need more than independent windows (e.g.
+        relative positioning's pairs from one recording) return a dataset whose
+        items' first element is what :meth:`forward` expects.
+        """
+        return dataset
+
     def on_train_step_end(self, step, total_steps):
         """Hook after each optimiser step (e.g. EMA updates); nothing by default."""
 

@@ -67,6 +67,7 @@ def pretrain(
         raise ValueError(f"Pretraining needs at least 2 windows; the dataset has {len(dataset)}.")
     device = default_device(device)
     method.to(device)
+    dataset = method.wrap_dataset(dataset)
     batch_size = min(batch_size, len(dataset))
     loader = DataLoader(
         dataset,
@@ -87,7 +88,7 @@ def pretrain(
         start, losses = time.perf_counter(), []
         for batch in loader:
             X = batch[0] if isinstance(batch, (list, tuple)) else batch
-            loss = method(X.to(device, non_blocking=True))
+            loss = method(_to_device(X, device))
             if not torch.isfinite(loss):
                 raise FloatingPointError(
                     f"Non-finite loss {loss.item()} at epoch {epoch}, step {step}; lower 'lr' "
@@ -109,3 +110,10 @@ def pretrain(
     if checkpoint is not None:
         save_checkpoint(checkpoint, method, extra=dict(checkpoint_extra or {}, history=history))
     return history
+
+
+def _to_device(X, device):
+    """Move a tensor, or a tuple/list of tensors, to ``device``."""
+    if isinstance(X, (list, tuple)):
+        return type(X)(_to_device(x, device) for x in X)
+    return X.to(device, non_blocking=True)

@@ -1,0 +1,46 @@
+"""Shared fixtures: the real recordings in ../shared/data and the project's sample data."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _shared_data_dir():
+    env = os.environ.get("EEG_SSL_SHARED_DATA")
+    if env:
+        return Path(env)
+    return ROOT.parent / "shared" / "data"
+
+
+@pytest.fixture(scope="session")
+def shared_data():
+    """Path of ``../shared/data`` (real recordings); skips the test when absent."""
+    path = _shared_data_dir()
+    if not (path / "README.md").exists():
+        pytest.skip(
+            f"Real recordings not found at {path}; set EEG_SSL_SHARED_DATA to the folder "
+            f"holding eegmat/, eegmmidb/, ... to run this test."
+        )
+    return path
+
+
+@pytest.fixture(scope="session")
+def sample_dir():
+    """The project's simulated ``sample_data/`` folder."""
+    path = ROOT / "sample_data"
+    if not sorted(path.glob("*.edf")):
+        pytest.fail(f"No EDF files in {path}; regenerate them (see sample_data/README.md).")
+    return path
+
+
+@pytest.fixture
+def sim_windows():
+    """Small simulated labelled windows: X (32, 8, 256) in uV, y, groups (4 subjects)."""
+    from eeg_ssl.simulation import simulate_windows
+
+    return simulate_windows(32, 8, 256, n_subjects=4, random_state=0)
