@@ -1,0 +1,65 @@
+"""ShardDataset: lazy per-process handles, selection, DataLoader with workers."""
+
+import mne
+import numpy as np
+import pytest
+import torch
+from torch.utils.data import DataLoader
+
+from eeg_ssl.data import ShardDataset
+from eeg_ssl.io import Recipe, prepare, read_shard
+from eeg_ssl.simulation import simulate_raw
+
+
+@pytest.fixture(scope="module")
+def prepared(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("prep")
+    paths = []
+    for subject in range(3):
+        raw = simulate_raw(subject, duration=20.0, random_state=subject)
+        path = tmp / f"sub-{subject:02d}_eeg.edf"
+        mne.export.export_raw(path, raw, fmt="edf", verbose="error")
+        paths.append(path)
+    recipe = Recipe(l_freq=None, h_freq=None, sfreq=None, label_source="annotations")
+    prepare(paths, tmp / "out", recipe, subject_pattern="sub-([^_]+)")
+    return tmp / "out"
+
+
+def test_shard_dataset__no_handle_at_construction(prepared):
+    ds = ShardDataset(prepared)
+    assert ds._handles == {}
+    assert len(ds) == 30
+    x, y = ds[3]
+    assert x.shape == (8, 256) and x.dtype == torch.float32
+    assert y in (0, 1)
+    assert ds.classes == ["rest", "task"]
+
+
+def test_shard_dataset__items_equal_shards(prepared):
+    ds = ShardDataset(prepared)
+    X, y = ds.load()
+    for i in (0, 11, 29):
+        shard, row = ds.manifest.loc[i, ["shard", "row"]]
+        np.testing.assert_array_equal(X[i], read_shard(prepared / shard)[0][row])
+        np.testing.assert_array_equal(ds[i][0].numpy(), X[i])
+    np.testing.assert_array_equal(y, ds.targets)
+
+
+def test_shard_dataset__subject_selection(prepared):
+    ds = ShardDataset(prepared, subjects=["01"])
+    assert set(ds.groups) == {"01"} and len(ds) == 10
+    with pytest.raises(ValueError, match=r"Subjects \['99'\] are not in"):
+        ShardDataset(prepared, subjects=["99"])
+
+
+def test_shard_dataset__workers_read_same_windows(prepared):
+    ds = ShardDataset(prepared)
+    ref = torch.stack([ds[i][0] for i in range(len(ds))])
+    loader = DataLoader(ds, batch_size=7, num_workers=2, shuffle=False)
+    got = torch.cat([x for x, _ in loader])
+    torch.testing.assert_close(got, ref)
+
+
+def test_shard_dataset__not_prepared_folder(tmp_path):
+    with pytest.raises(FileNotFoundError, match="eeg-ssl prepare"):
+        ShardDataset(tmp_path)

@@ -1,0 +1,95 @@
+"""Shard round trip: data and every metadata field survive write -> read."""
+
+import h5py
+import numpy as np
+import pytest
+
+from eeg_ssl.io import FORMAT_VERSION, Recipe, read_shard, read_shard_info, write_shard
+
+
+def _write(path, n=5, recipe=None, **kw):
+    rng = np.random.default_rng(0)
+    windows = rng.standard_normal((n, 3, 16)).astype(np.float32)
+    args = dict(
+        starts=np.arange(n) * 16,
+        sfreq=128.0,
+        ch_names=["Fz", "Cz", "Pz"],
+        ch_types=["eeg", "eeg", "eeg"],
+        source_path="/data/rec.edf",
+        source_sha256="ab" * 32,
+        recipe=recipe or Recipe(),
+        subject="07",
+        labels=["rest", "", "task", "rest", "task"][:n],
+    )
+    args.update(kw)
+    write_shard(path, windows, **args)
+    return windows, args
+
+
+def test_write_shard__round_trips_data_and_metadata(tmp_path):
+    recipe = Recipe(l_freq=1.0, h_freq=30.0, sfreq=100.0, label_source="annotations")
+    windows, args = _write(tmp_path / "a.h5", recipe=recipe)
+    data, info = read_shard(tmp_path / "a.h5")
+    np.testing.assert_array_equal(data, windows)
+    assert data.dtype == np.float32
+    assert info["format_version"] == FORMAT_VERSION
+    assert info["sfreq"] == 128.0
+    assert info["ch_names"] == args["ch_names"]
+    assert info["ch_types"] == args["ch_types"]
+    assert info["source_path"] == "/data/rec.edf"
+    assert info["source_sha256"] == "ab" * 32
+    assert info["subject"] == "07"
+    assert info["labels"] == args["labels"]
+    np.testing.assert_array_equal(info["starts"], args["starts"])
+    assert info["recipe"] == recipe.to_dict()
+    assert info["recipe_hash"] == recipe.hash()
+    assert Recipe.from_dict(info["recipe"]) == recipe
+    assert info["n_windows"] == 5
+    assert info["n_times"] == 16
+    assert info["eeg_ssl_version"]
+    assert info["mne_version"]
+
+
+def test_write_shard__leaves_no_temporary_file(tmp_path):
+    _write(tmp_path / "a.h5")
+    assert [p.name for p in tmp_path.iterdir()] == ["a.h5"]
+
+
+def test_write_shard__failure_leaves_nothing(tmp_path):
+    with pytest.raises(ValueError, match="ch_names"):
+        _write(tmp_path / "a.h5", ch_names=["Fz"])
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_write_shard__bad_shape_names_both(tmp_path):
+    with pytest.raises(ValueError, match=r"\(n_windows, n_chans, n_times\)"):
+        write_shard(tmp_path / "a.h5", np.zeros((3, 4)), starts=[0, 1, 2], sfreq=1, ch_names=[],
+                    ch_types=[], source_path="x", source_sha256="y", recipe=Recipe())  # fmt: skip
+
+
+def test_read_shard_info__rejects_non_shard(tmp_path):
+    with h5py.File(tmp_path / "other.h5", "w") as h5:
+        h5["x"] = np.zeros(3)
+    with pytest.raises(ValueError, match="not an eeg-ssl shard"):
+        read_shard_info(tmp_path / "other.h5")
+    (tmp_path / "junk.h5").write_bytes(b"not hdf5")
+    with pytest.raises(ValueError, match="not a readable HDF5 shard"):
+        read_shard_info(tmp_path / "junk.h5")
+
+
+def test_read_shard_info__rejects_newer_format(tmp_path):
+    _write(tmp_path / "a.h5")
+    with h5py.File(tmp_path / "a.h5", "a") as h5:
+        h5.attrs["format_version"] = FORMAT_VERSION + 1
+    with pytest.raises(ValueError, match="upgrade eeg-ssl"):
+        read_shard_info(tmp_path / "a.h5")
+
+
+def test_recipe__rejects_unknown_key():
+    with pytest.raises(ValueError, match="Unknown recipe key"):
+        Recipe.from_dict({"sfreqq": 100})
+
+
+def test_recipe__hash_changes_with_content():
+    assert Recipe().hash() == Recipe().hash()
+    assert Recipe(sfreq=100.0).hash() != Recipe().hash()
