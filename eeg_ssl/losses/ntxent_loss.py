@@ -53,7 +53,36 @@ def nt_xent_loss(z_a, z_b, temperature=0.1):
         raise ValueError(f"z_a and z_b must both be (B, D); got {tuple(z_a.shape)} and {tuple(z_b.shape)}.")
     if z_a.shape[0] < 2:
         raise ValueError(f"NT-Xent needs at least 2 windows per batch; got {z_a.shape[0]}.")
+    # [distributed, training engine issue 5] under DDP, contrast against every rank's views
+    if torch.distributed.is_available() and torch.distributed.is_initialized():
+        if torch.distributed.get_world_size() > 1:
+            return _nt_xent_loss_gathered(z_a, z_b, temperature)
     logits, targets = nt_xent_logits(z_a, z_b, temperature)
+    return F.cross_entropy(logits, targets)
+
+
+def _nt_xent_loss_gathered(z_a, z_b, temperature):
+    """[distributed, issue 5] NT-Xent of this rank's windows against all ranks' views.
+
+    Each rank's anchors are its own 2B views; negatives are the 2WB views of all W ranks,
+    gathered with gradients (:func:`eeg_ssl.training.distributed.all_gather_with_grad`).
+    DDP averages the ranks' losses' gradients, which equals the gradient of one process
+    with batch W*B.
+    """
+    from ..training.distributed import all_gather_with_grad
+
+    rank, batch_size = torch.distributed.get_rank(), z_a.shape[0]
+    # (B, D) per rank -> (W*B, D); rank r's rows start at r*B
+    z_a_all, z_b_all = all_gather_with_grad(z_a), all_gather_with_grad(z_b)
+    n_all = z_a_all.shape[0]
+    z = F.normalize(torch.cat([z_a_all, z_b_all], dim=0), dim=1)  # (2WB, D)
+    local = torch.arange(batch_size, device=z.device) + rank * batch_size  # global offset
+    rows = torch.cat([local, local + n_all])  # this rank's 2B anchors
+    logits = z[rows] @ z.T / temperature  # (2B, 2WB)
+    self_mask = torch.zeros_like(logits, dtype=torch.bool)
+    self_mask[torch.arange(2 * batch_size, device=z.device), rows] = True
+    logits = logits.masked_fill(self_mask, float("-inf"))
+    targets = torch.cat([local + n_all, local])
     return F.cross_entropy(logits, targets)
 
 

@@ -6,6 +6,7 @@ Everything stored is plain data or tensors, so checkpoints load with
 
 from __future__ import annotations
 
+import hashlib
 import os
 from pathlib import Path
 
@@ -29,6 +30,22 @@ def library_versions():
     }
 
 
+def data_manifest_hash(dataset):
+    """SHA-256 of the windows a dataset serves, or None when it has no manifest.
+
+    For :class:`eeg_ssl.data.ShardDataset` (and wrappers exposing ``.dataset``) this
+    hashes the selected rows of ``manifest.csv`` (shard, row, subject, label, ...), so a
+    resumed run can check it reads the same windows in the same index order.
+    """
+    seen = 0
+    while dataset is not None and seen < 8:
+        manifest = getattr(dataset, "manifest", None)
+        if manifest is not None and hasattr(manifest, "to_csv"):
+            return hashlib.sha256(manifest.to_csv(index=False).encode()).hexdigest()
+        dataset, seen = getattr(dataset, "dataset", None), seen + 1
+    return None
+
+
 def save_checkpoint(path, method, *, extra=None):
     """Save a method (its encoder included) atomically.
 
@@ -38,7 +55,10 @@ def save_checkpoint(path, method, *, extra=None):
         Destination ``.pt`` file.
     method : SSLMethod
     extra : dict | None
-        Plain-data additions (e.g. the data recipe, training history, optimiser state).
+        Plain-data additions (e.g. the data recipe, training history, optimiser state);
+        the trainer adds ``"training"`` (optimiser, scheduler, scaler, RNG states, data
+        position) and ``"data_manifest_hash"``. Everything must be tensors or plain
+        Python data so that :func:`load_checkpoint` can use ``weights_only=True``.
     """
     from ..models import encoder_name
 
@@ -97,7 +117,11 @@ def encoder_from_checkpoint(checkpoint, *, weights=True):
 
     payload = checkpoint if isinstance(checkpoint, dict) else load_checkpoint(checkpoint)
     config = dict(payload["encoder"]["config"])
-    n_chans, n_times, n_outputs = config.pop("n_chans"), config.pop("n_times"), config.pop("n_outputs")
+    n_chans, n_times, n_outputs = (
+        config.pop("n_chans"),
+        config.pop("n_times"),
+        config.pop("n_outputs"),
+    )
     sfreq = config.pop("sfreq", None)
     config.pop("chs_info", None)
     encoder = build_encoder(payload["encoder"]["name"], n_chans=n_chans, n_times=n_times,
