@@ -45,6 +45,10 @@ def load_config(path):
         inputs = config["prepare"].get("inputs", [])
         inputs = [inputs] if isinstance(inputs, str) else inputs
         config["prepare"]["inputs"] = [str(base / p) if not Path(p).is_absolute() else p for p in inputs]
+        dataset = config["prepare"].get("dataset") or {}
+        for key in ("path", "root"):  # local copies of public datasets (pipelines/datasets/)
+            if dataset.get(key) and not Path(dataset[key]).is_absolute():
+                dataset[key] = str((base / dataset[key]).resolve())
     return config
 
 
@@ -59,12 +63,20 @@ def write_resolved(folder, config):
 def run_prepare(cfg, out, *, verbose=True):
     cfg = dict(cfg)
     inputs = cfg.pop("inputs", None)
-    if not inputs:
-        raise ValueError("The 'prepare' step needs 'inputs': files or glob patterns.")
+    dataset = cfg.pop("dataset", None)
+    if not inputs and not dataset:
+        raise ValueError("The 'prepare' step needs 'inputs' (files or glob patterns) or 'dataset'.")
     recipe = Recipe.from_dict(cfg.pop("recipe", {}))
-    allowed = {"subject_pattern", "on_error", "compression"}
+    allowed = {"subject_pattern", "on_error", "compression", "path_rules", "read_kwargs", "n_jobs",
+               "chunk_windows"}  # fmt: skip
     _reject_unknown("prepare", cfg, allowed)
-    write_resolved(out, {"prepare": dict(cfg, inputs=[str(p) for p in inputs], recipe=recipe.to_dict())})
+    resolved = dict(cfg, recipe=recipe.to_dict())
+    resolved.update({"dataset": dataset} if dataset else {"inputs": [str(p) for p in inputs]})
+    write_resolved(out, {"prepare": resolved})
+    if dataset:
+        from eeg_ssl.io.datasets import dataset_recordings
+
+        inputs = dataset_recordings(**dataset)
     return prepare(inputs, out, recipe, verbose=verbose, **cfg)
 
 

@@ -1,5 +1,15 @@
 """Torch datasets over prepared HDF5 shards."""
 
+from .braindecode import to_braindecode
 from .dataset import ShardDataset
+from .split import split_dataset, subject_split
+from .stream import ShardStream, rank_and_world
 
-__all__ = ["ShardDataset"]
+__all__ = [
+    "ShardDataset",
+    "ShardStream",
+    "rank_and_world",
+    "split_dataset",
+    "subject_split",
+    "to_braindecode",
+]

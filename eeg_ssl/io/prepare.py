@@ -1,108 +1,163 @@
-"""Prepare recordings: read with MNE, apply a recipe, window, write shards + manifest."""
+"""Prepare recordings: read with MNE, apply a recipe, window, write shards + manifest.
+
+One shard per recording, written atomically; resumable (a rerun skips recordings whose
+shard was made from the same bytes, recipe and metadata); parallel over recordings
+(``n_jobs``), each worker holding one recording at a time.
+"""
 
 from __future__ import annotations
 
-import glob
 import hashlib
+import os
 import re
 import warnings
 from pathlib import Path
 
+import mne
 import numpy as np
+import pandas as pd
 from tqdm.auto import tqdm
 
 from ..utils import check_option, logger
 from ..utils.logs import progress_enabled
-from .manifest import write_manifest
-from .read import file_sha256, read_raw
-from .recipe import Recipe, apply_recipe
-from .shards import FORMAT_VERSION, read_shard_info, write_shard
-from .windows import annotation_labels, window_sizes, window_starts
+from .manifest import COLUMNS, EXTRA_COLUMNS, write_manifest
+from .recipe import Recipe, preprocess
+from .shards import DEFAULT_CHUNK_WINDOWS, FORMAT_VERSION, read_shard_info, write_shard
+from .sources import (
+    Recording,
+    braindecode_recordings,
+    entities_from_path,
+    expand_inputs,
+    file_recordings,
+)
+from .windows import channel_labels, event_windows, interval_labels, window_sizes, window_starts
 
-
-def expand_inputs(inputs):
-    """Expand files, globs and folders into a sorted list of recording paths."""
-    if isinstance(inputs, (str, Path)):
-        inputs = [inputs]
-    paths = []
-    for item in inputs:
-        item = str(item)
-        if any(ch in item for ch in "*?["):
-            matched = sorted(glob.glob(item, recursive=True))
-            if not matched:
-                raise FileNotFoundError(f"The pattern {item!r} matched no file; check the path.")
-            paths.extend(matched)
-        else:
-            paths.append(item)
-    return [Path(p) for p in paths]
+__all__ = [
+    "expand_inputs",
+    "prepare",
+    "prepare_arrays",
+    "prepare_recording",
+    "shard_name",
+    "subject_from_path",
+]
 
 
 def subject_from_path(path, subject_pattern=None):
     """Subject id from a file name: first group of ``subject_pattern``, else the stem."""
-    name = Path(path).name
-    if subject_pattern:
-        match = re.search(subject_pattern, name)
-        if match is None:
+    return entities_from_path(path, {"subject": subject_pattern} if subject_pattern else None)[
+        "subject"
+    ]
+
+
+def shard_name(source):
+    """A shard file name unique to a source: ``<stem>_<hash8>.h5``."""
+    if isinstance(source, Recording):
+        if source.path is None:
+            key = source.key
+            return f"{_safe(key)}_{hashlib.sha256(key.encode()).hexdigest()[:8]}.h5"
+        source = source.path
+    digest = hashlib.sha256(str(Path(source).resolve()).encode()).hexdigest()[:8]
+    return f"{_safe(Path(source).stem)}_{digest}.h5"
+
+
+def _safe(text):
+    return re.sub(r"[^A-Za-z0-9_.-]", "_", str(text))
+
+
+def window_preprocessed(pre, recipe, *, label="", source=""):
+    """Cut a :class:`~eeg_ssl.io.recipe.Preprocessed` recording into labelled windows.
+
+    Returns
+    -------
+    windows : ndarray of float32, shape (n_windows, n_chans, n_times)
+    starts : ndarray of int64, shape (n_windows,)
+    labels : list of str
+    """
+    data, sfreq = pre.data, pre.sfreq
+    onsets, durations, descriptions = pre.annotations
+    if recipe.label_source == "events":
+        starts, labels, size = event_windows(
+            onsets, descriptions, tmin=recipe.tmin, tmax=recipe.tmax, sfreq=sfreq,
+            n_times=data.shape[1], label_map=recipe.label_map,
+        )  # fmt: skip
+        if len(starts) == 0:
             raise ValueError(
-                f"'subject_pattern' {subject_pattern!r} does not match the file name {name!r}; "
-                f"fix the pattern or leave it unset to use the file stem."
+                f"Recording {source!r} has no annotation in the 'label_map' "
+                f"{sorted(recipe.label_map or {})} whose window [onset{recipe.tmin:+g} s, "
+                f"onset{recipe.tmax:+g} s) fits in it; its descriptions are "
+                f"{sorted(set(descriptions))[:10]}."
             )
-        return match.group(1) if match.groups() else match.group(0)
-    return Path(path).stem
-
-
-def shard_name(path):
-    """A shard file name unique to a source path: ``<stem>_<hash8>.h5``."""
-    digest = hashlib.sha256(str(Path(path).resolve()).encode()).hexdigest()[:8]
-    stem = re.sub(r"[^A-Za-z0-9_.-]", "_", Path(path).stem)
-    return f"{stem}_{digest}.h5"
+    else:
+        size, stride = window_sizes(recipe, sfreq)
+        starts = window_starts(data.shape[1], size, stride)
+        if len(starts) == 0:
+            raise ValueError(
+                f"Recording {source!r} lasts {data.shape[1] / sfreq:.2f} s after "
+                f"preprocessing, shorter than one window ('window_seconds'="
+                f"{recipe.window_seconds}); use a shorter window or drop this file."
+            )
+        if recipe.label_source == "annotations":
+            labels = interval_labels(onsets, durations, descriptions, starts, size, sfreq,
+                                     recipe.label_map)  # fmt: skip
+        elif recipe.label_source == "channel":
+            labels = channel_labels(pre.label_values, pre.label_sfreq, starts, size, sfreq,
+                                    recipe.label_map)  # fmt: skip
+        elif recipe.label_source == "recording" and label != "":
+            mapped = label if recipe.label_map is None else recipe.label_map.get(str(label))
+            labels = [str(mapped) if mapped is not None else ""] * len(starts)
+        else:
+            labels = [""] * len(starts)
+    # (C, T) -> (n_windows, C, size): a strided view, copied once into the array
+    windows = np.lib.stride_tricks.sliding_window_view(data, size, axis=1)[:, starts]
+    windows = np.ascontiguousarray(windows.transpose(1, 0, 2))
+    return windows, starts, labels
 
 
 def prepare_recording(path, recipe, *, verbose=None):
     """Read and window one recording in memory.
 
+    Parameters
+    ----------
+    path : str | Path | Recording
+    recipe : Recipe
+
     Returns
     -------
     windows : ndarray of float32, shape (n_windows, n_chans, n_times)
     meta : dict
-        ``starts``, ``labels``, ``sfreq``, ``ch_names``, ``ch_types``.
+        ``starts``, ``labels``, ``sfreq``, ``ch_names``, ``ch_types``, ``ch_mask``
+        (n_chans,), ``ch_pos`` (n_chans, 3), ``coord_frame``.
     """
-    raw = read_raw(path, verbose=verbose)
-    data, raw = apply_recipe(raw, recipe, verbose=verbose)
-    if data.shape[0] == 0:
-        raise ValueError(
-            f"No channel of {str(path)!r} matches the recipe's 'picks' {list(recipe.picks)}; "
-            f"its channel types are {sorted(set(raw.get_channel_types()))}."
-        )
-    sfreq = raw.info["sfreq"]
-    size, stride = window_sizes(recipe, sfreq)
-    starts = window_starts(data.shape[1], size, stride)
-    if len(starts) == 0:
-        raise ValueError(
-            f"Recording {str(path)!r} lasts {data.shape[1] / sfreq:.2f} s after preprocessing, "
-            f"shorter than one window ('window_seconds'={recipe.window_seconds}); use a "
-            f"shorter window or drop this file."
-        )
-    if not np.isfinite(data).all():
-        raise ValueError(
-            f"Recording {str(path)!r} contains NaN or Inf samples after preprocessing; "
-            f"clean or drop the file."
-        )
-    # (C, T) -> (n_windows, C, size): a strided view, copied once into the array
-    windows = np.lib.stride_tricks.sliding_window_view(data, size, axis=1)[:, starts]
-    windows = np.ascontiguousarray(windows.transpose(1, 0, 2))
-    if recipe.label_source == "annotations":
-        labels = annotation_labels(raw, starts, size, recipe.label_map)
-    else:
-        labels = [""] * len(starts)
+    recording = path if isinstance(path, Recording) else Recording(path=str(path))
+    raw = recording.load(verbose=verbose)
+    pre = preprocess(raw, recipe, source=recording.name, verbose=verbose)
+    del raw
+    windows, starts, labels = window_preprocessed(pre, recipe, label=recording.label,
+                                                  source=recording.name)  # fmt: skip
     meta = dict(
-        starts=starts,
-        labels=labels,
-        sfreq=sfreq,
-        ch_names=list(raw.ch_names),
-        ch_types=list(raw.get_channel_types()),
-    )
+        starts=starts, labels=labels, sfreq=pre.sfreq, ch_names=pre.ch_names,
+        ch_types=pre.ch_types, ch_mask=pre.measured, ch_pos=pre.ch_pos,
+        coord_frame=pre.coord_frame,
+    )  # fmt: skip
+    if pre.flat_channels:
+        meta["meta"] = {"flat_channels": pre.flat_channels}
     return windows, meta
+
+
+def _to_recordings(inputs, path_rules, read_kwargs):
+    if hasattr(inputs, "datasets"):  # a braindecode BaseConcatDataset
+        return braindecode_recordings(inputs)
+    if isinstance(inputs, (str, Path, Recording)):
+        inputs = [inputs]
+    recordings, files = [], []
+    for item in inputs:
+        if isinstance(item, Recording):
+            recordings.append(item)
+        else:
+            files.append(item)
+    if files:
+        recordings.extend(file_recordings(files, path_rules=path_rules, read_kwargs=read_kwargs))
+    return recordings
 
 
 def prepare(
@@ -111,32 +166,50 @@ def prepare(
     recipe=None,
     *,
     subject_pattern=None,
+    path_rules=None,
+    read_kwargs=None,
     on_error="raise",
+    n_jobs=1,
     compression=None,
+    chunk_windows=DEFAULT_CHUNK_WINDOWS,
     verbose=None,
 ):
     """Prepare recordings into a folder of HDF5 shards with a manifest.
 
     Each recording becomes one shard. A rerun with the same recipe skips recordings
-    whose shard is complete and matches the source's SHA-256 (resume); shards are
-    written atomically, so an interrupted run never leaves a partial shard.
+    whose shard is complete and was made from the same bytes and metadata (resume) and
+    redoes the others; shards are written atomically, so an interrupted run (even a
+    SIGKILL) never leaves a partial shard, and the manifest is written last.
 
     Parameters
     ----------
-    inputs : str | Path | list
-        Recording files, glob patterns or a mix.
+    inputs : str | Path | list | Recording | braindecode.datasets.BaseConcatDataset
+        Recording files, glob patterns, :class:`~eeg_ssl.io.sources.Recording`
+        objects (e.g. from :func:`~eeg_ssl.io.sources.bids_recordings`), or a
+        braindecode dataset of continuous recordings.
     out_dir : str | Path
         The prepared folder.
     recipe : Recipe | dict | None
         The preprocessing recipe (default :class:`Recipe`).
     subject_pattern : str | None
         Regular expression whose first group, searched in the file name, is the
-        subject id (e.g. ``"sub-([^_]+)"``); ``None`` uses the file stem.
+        subject id (e.g. ``"sub-([^_]+)"``); shorthand for ``path_rules["subject"]``.
+    path_rules : dict | None
+        ``{"subject"|"session"|"task"|"run"|"label": regex}`` applied to file names
+        (see :func:`~eeg_ssl.io.sources.entities_from_path`).
+    read_kwargs : dict | None
+        Extra reader arguments (e.g. ``{"sfreq": 128}`` for ARFF files).
     on_error : "raise" | "warn"
-        What to do with a recording that cannot be prepared: raise, or warn and
-        record the skip and its reason in ``prepare.json``.
+        A recording that cannot be prepared raises, or is skipped with a warning and
+        recorded (with the reason) in ``prepare.json``.
+    n_jobs : int
+        Recordings prepared in parallel (joblib processes; ``-1`` = all cores). Memory
+        is bounded by one recording per worker.
     compression : None | "lzf" | "gzip"
         HDF5 compression of the windows.
+    chunk_windows : int | None
+        Windows per HDF5 chunk; ``None`` (default): contiguous ``/windows``, which
+        the loaders memory-map.
     verbose : bool | str | None
         Progress bar and log level.
 
@@ -147,56 +220,260 @@ def prepare(
     """
     check_option("on_error", on_error, ["raise", "warn"])
     recipe = recipe if isinstance(recipe, Recipe) else Recipe.from_dict(recipe or {})
+    rules = dict(path_rules or {})
+    if subject_pattern:
+        rules.setdefault("subject", subject_pattern)
     out_dir = Path(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    paths = expand_inputs(inputs)
-    if not paths:
+    recordings = _to_recordings(inputs, rules, read_kwargs)
+    if not recordings:
         raise ValueError("'inputs' is empty: give at least one recording file or pattern.")
+    names = [shard_name(rec) for rec in recordings]
+    duplicates = sorted({n for n in names if names.count(n) > 1})
+    if duplicates:
+        raise ValueError(
+            f"Some inputs are listed twice (shards {duplicates[:3]}); remove duplicates."
+        )
+    out_dir.mkdir(parents=True, exist_ok=True)
+    for stale in out_dir.glob(".*.tmp"):  # left by a killed run; never read
+        stale.unlink(missing_ok=True)
 
-    rows, records = [], []
-    for path in tqdm(paths, desc="prepare", unit="rec", disable=not progress_enabled(verbose)):
-        shard = out_dir / shard_name(path)
-        record = dict(source=str(path), shard=shard.name)
-        try:
-            if not path.exists():
-                raise FileNotFoundError(f"Recording {str(path)!r} does not exist; check the path.")
-            sha = file_sha256(path)
-            subject = subject_from_path(path, subject_pattern)
-            info = _completed_shard(shard, recipe, sha)
-            if info is None:
-                windows, meta = prepare_recording(path, recipe, verbose=verbose)
-                write_shard(shard, windows, source_path=path, source_sha256=sha, recipe=recipe,
-                            subject=subject, compression=compression, **meta)  # fmt: skip
-                info = read_shard_info(shard)
-            else:
-                logger.info("Skipping %s: shard %s is already done.", path, shard.name)
-        except Exception as err:
-            if on_error == "raise":
-                raise
-            warnings.warn(f"Skipped {str(path)!r}: {err}", stacklevel=2)
-            records.append(dict(record, status="skipped", reason=str(err), n_windows=0))
+    job_kwargs = dict(out_dir=out_dir, recipe=recipe, on_error=on_error, compression=compression,
+                      chunk_windows=chunk_windows, verbose=verbose)  # fmt: skip
+    bar = dict(desc="prepare", unit="rec", total=len(recordings),
+               disable=not progress_enabled(verbose))  # fmt: skip
+    if n_jobs == 1 or len(recordings) == 1:
+        results = [_prepare_one(rec, **job_kwargs) for rec in tqdm(recordings, **bar)]
+    else:
+        results = list(tqdm(_parallel_map(_prepare_one, recordings, n_jobs, job_kwargs), **bar))
+    return _finish(out_dir, recordings, results, recipe, on_error)
+
+
+def _parallel_map(func, items, n_jobs, kwargs):
+    """``func(item, **kwargs)`` over items in worker processes, results in input order.
+
+    Hand-written on ``concurrent.futures`` rather than joblib: with the ``fork`` start
+    method (POSIX) workers start instantly, without re-importing torch/MNE per worker.
+    """
+    import functools
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    n_jobs = os.cpu_count() or 1 if n_jobs in (-1, None) else int(n_jobs)
+    methods = multiprocessing.get_all_start_methods()
+    context = multiprocessing.get_context("fork" if "fork" in methods else None)
+    with ProcessPoolExecutor(max_workers=n_jobs, mp_context=context) as pool:
+        yield from pool.map(functools.partial(func, **kwargs), items)
+
+
+def _prepare_one(recording, *, out_dir, recipe, on_error, compression, chunk_windows, verbose):
+    """Prepare one recording into its shard; returns a small plain record."""
+    shard = out_dir / shard_name(recording)
+    record = dict(source=recording.name, shard=shard.name, **recording.entities())
+    try:
+        if recording.path is not None and not Path(recording.path).exists():
+            raise FileNotFoundError(
+                f"Recording {recording.path!r} does not exist; check the path."
+            )
+        sha = recording.fingerprint()
+        if _completed_shard(shard, recipe, sha, recording) is not None:
+            logger.info("Skipping %s: shard %s is already done.", recording.name, shard.name)
+            return dict(record, status="done", sha256=sha, resumed=True)
+        windows, meta = prepare_recording(recording, recipe, verbose=verbose)
+        entities = recording.entities()
+        write_shard(shard, windows, source_path=recording.name, source_sha256=sha,
+                    recipe=recipe, subject=entities["subject"], session=entities["session"],
+                    task=entities["task"], run=entities["run"], compression=compression,
+                    chunk_windows=chunk_windows, **meta)  # fmt: skip
+    except Exception as err:
+        if on_error == "raise":
+            raise
+        return dict(record, status="skipped", reason=f"{type(err).__name__}: {err}")
+    return dict(record, status="done", sha256=sha, resumed=False)
+
+
+def _finish(out_dir, recordings, results, recipe, on_error):
+    """Check consistency across recordings, then write the manifest and record."""
+    rows, expected, first = [], None, None
+    for res in results:
+        res.setdefault("n_windows", 0)
+        if res["status"] != "done":
+            warnings.warn(f"Skipped {res['source']!r}: {res['reason']}", stacklevel=3)
             continue
-        records.append(dict(record, status="done", sha256=sha, subject=subject,
-                            n_windows=info["n_windows"]))  # fmt: skip
+        info = read_shard_info(out_dir / res["shard"])
+        shape = (info["n_chans"], int(info.get("n_times", 0)), round(info["sfreq"], 6))
+        if expected is None:
+            expected, first = shape, res["source"]
+        elif shape != expected:
+            reason = (
+                f"ValueError: its windows are (n_chans, n_times, sfreq) = {shape}, unlike "
+                f"{expected} of {first!r} (mixed sampling rates or montages); set the "
+                f"recipe's 'sfreq' and 'channels' so all recordings match."
+            )
+            if on_error == "raise":
+                raise ValueError(f"Recording {res['source']!r}: {reason}")
+            res.update(status="skipped", reason=reason)
+            warnings.warn(f"Skipped {res['source']!r}: {reason}", stacklevel=3)
+            continue
+        res["n_windows"] = info["n_windows"]
+        mask = np.where(info["ch_mask"], "1", "0")
+        masks = ["".join(row) for row in mask]
         sfreq = info["sfreq"]
-        for row, (start, label) in enumerate(zip(info["starts"], info["labels"])):
-            rows.append((shard.name, row, info["subject"], label, int(start), start / sfreq))
-
+        for row in range(info["n_windows"]):
+            start = int(info["starts"][row])
+            rows.append((res["shard"], row, info["subjects"][row], info["labels"][row], start,
+                         start / sfreq, info["session"], info["task"], info["run"],
+                         int(info["segments"][row]), masks[row]))  # fmt: skip
+    frame = pd.DataFrame(rows, columns=COLUMNS + EXTRA_COLUMNS)
     record = dict(format_version=FORMAT_VERSION, recipe=recipe.to_dict(),
-                  recipe_hash=recipe.hash(), recordings=records)  # fmt: skip
-    manifest = write_manifest(out_dir, rows, record)
-    logger.info("Prepared %d windows from %d recordings in %s", len(manifest), len(paths), out_dir)
-    return manifest
+                  recipe_hash=recipe.hash(), recordings=list(results),
+                  n_windows=len(frame), mne_version=mne.__version__)  # fmt: skip
+    write_manifest(out_dir, frame, record)
+    n_done = sum(res["status"] == "done" for res in results)
+    logger.info("Prepared %d windows from %d/%d recordings in %s", len(frame), n_done,
+                len(recordings), out_dir)  # fmt: skip
+    return frame
 
 
-def _completed_shard(shard, recipe, sha):
-    """The shard's info if it exists and was made from the same source and recipe."""
+def _completed_shard(shard, recipe, sha, recording):
+    """The shard's info if it exists and was made from the same source, recipe and metadata."""
     if not shard.exists():
         return None
     try:
         info = read_shard_info(shard)
     except ValueError:
         return None
-    if info["recipe_hash"] != recipe.hash() or info["source_sha256"] != sha:
+    same_meta = all(
+        str(info.get(key, "")) == str(getattr(recording, key) or "")
+        for key in ("session", "task", "run")
+    ) and info["subject"] == str(recording.subject)
+    if info["recipe_hash"] != recipe.hash() or info["source_sha256"] != sha or not same_meta:
         return None
+    if recipe.label_source == "recording":
+        label = recording.label
+        mapped = label if recipe.label_map is None else recipe.label_map.get(str(label), "")
+        if any(lab != str(mapped or "") for lab in info["labels"]):
+            return None
     return info
+
+
+def prepare_arrays(
+    X,
+    out_dir,
+    *,
+    sfreq,
+    ch_names,
+    ch_types="eeg",
+    units="uV",
+    labels=None,
+    subjects=None,
+    recipe=None,
+    name="arrays",
+    compression=None,
+    chunk_windows=DEFAULT_CHUNK_WINDOWS,
+    verbose=None,
+):
+    """Prepare in-memory segments ``(n_segments, n_chans, n_times)`` into one shard.
+
+    Each segment is filtered and resampled on its own (MNE, through the recipe) and
+    cut into windows; segment labels and subjects go to every window of the segment.
+
+    Parameters
+    ----------
+    X : ndarray, shape (n_segments, n_chans, n_times)
+        The signal in ``units``.
+    out_dir : str | Path
+        The prepared folder (gets ``<name>_<hash>.h5``, ``manifest.csv``, ``prepare.json``).
+    sfreq : float
+        Sampling rate of ``X`` in Hz.
+    ch_names : list of str, length n_chans
+    ch_types : str | list of str
+    units : str
+        Units of ``X``: ``"V"``, ``"mV"``, ``"uV"``.
+    labels : array-like, shape (n_segments,) | None
+        Segment labels (mapped by the recipe's ``label_map`` when it has one).
+    subjects : array-like, shape (n_segments,) | None
+        Subject ids; default the segment index (no subject structure: split by segment).
+    recipe : Recipe | dict | None
+        Picks default to all channels of ``ch_types``; ``label_source`` is ignored.
+    name : str
+        Stem of the shard's file name.
+
+    Returns
+    -------
+    manifest : pandas.DataFrame
+    """
+    X = np.asarray(X)
+    if X.ndim != 3:
+        raise ValueError(
+            f"'X' must have shape (n_segments, n_chans, n_times); got shape {X.shape}. "
+            f"For a single recording use X[np.newaxis]."
+        )
+    n_seg, n_chans, _ = X.shape
+    if len(ch_names) != n_chans:
+        raise ValueError(
+            f"'ch_names' has {len(ch_names)} names for n_chans={n_chans} of 'X' {X.shape}."
+        )
+    ch_types = [ch_types] * n_chans if isinstance(ch_types, str) else list(ch_types)
+    scale = {"V": 1.0, "mV": 1e-3, "uV": 1e-6, "µV": 1e-6}
+    check_option("units", units, list(scale))
+    for arg, values in (("labels", labels), ("subjects", subjects)):
+        if values is not None and len(values) != n_seg:
+            raise ValueError(f"'{arg}' has {len(values)} entries for {n_seg} segments of 'X'.")
+    recipe = recipe if isinstance(recipe, Recipe) else Recipe.from_dict(recipe or {})
+    subjects = [str(i) for i in range(n_seg)] if subjects is None else [str(s) for s in subjects]
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    digest = hashlib.sha256(np.ascontiguousarray(X).tobytes())
+    digest.update(repr((sfreq, list(ch_names), ch_types, units, labels is None or list(map(str, labels)),
+                        subjects)).encode())  # fmt: skip
+    sha = digest.hexdigest()
+    shard = out_dir / f"{_safe(name)}_{sha[:8]}.h5"
+    record = dict(source=f"<arrays {name}>", shard=shard.name, subject="", session="", task="",
+                  run="", label="")  # fmt: skip
+    info = None
+    if shard.exists():
+        try:
+            info = read_shard_info(shard)
+        except ValueError:
+            info = None
+        if info is not None and (
+            info["recipe_hash"] != recipe.hash() or info["source_sha256"] != sha
+        ):
+            info = None
+    if info is None:
+        info_mne = mne.create_info(list(ch_names), float(sfreq), ch_types)
+        out_w, out_s, out_l, out_subj, out_seg, out_mask = [], [], [], [], [], []
+        meta = None
+        for i in tqdm(
+            range(n_seg), desc="prepare", unit="seg", disable=not progress_enabled(verbose)
+        ):
+            raw = mne.io.RawArray(X[i] * scale[units], info_mne, verbose="error")
+            pre = preprocess(raw, recipe, source=f"{name}[{i}]", verbose=verbose)
+            label = "" if labels is None else str(labels[i])
+            lab_recipe = (
+                recipe if recipe.label_source == "recording" else _recording_labels(recipe)
+            )
+            windows, starts, labs = window_preprocessed(pre, lab_recipe, label=label,
+                                                        source=f"{name}[{i}]")  # fmt: skip
+            out_w.append(windows)
+            out_s.append(starts)
+            out_l.extend(labs)
+            out_subj.extend([subjects[i]] * len(starts))
+            out_seg.append(np.full(len(starts), i))
+            out_mask.append(np.repeat(pre.measured[np.newaxis], len(starts), axis=0))
+            meta = pre
+        write_shard(shard, np.concatenate(out_w), starts=np.concatenate(out_s), sfreq=meta.sfreq,
+                    ch_names=meta.ch_names, ch_types=meta.ch_types, source_path=record["source"],
+                    source_sha256=sha, recipe=recipe, subject="", labels=out_l,
+                    ch_mask=np.concatenate(out_mask), ch_pos=meta.ch_pos, subjects=out_subj,
+                    segments=np.concatenate(out_seg), compression=compression,
+                    chunk_windows=chunk_windows)  # fmt: skip
+    results = [dict(record, status="done", sha256=sha, resumed=info is not None)]
+    return _finish(out_dir, [record], results, recipe, "raise")
+
+
+def _recording_labels(recipe):
+    """The recipe with ``label_source="recording"`` (array labels are per segment)."""
+    import dataclasses
+
+    return dataclasses.replace(recipe, label_source="recording")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import warnings
 from pathlib import Path
 
 import mne
@@ -14,17 +15,22 @@ SUPPORTED_EXTENSIONS = (
     ".nxe", ".lay", ".eeg", ".sqd", ".con", ".ds", ".data", ".bin", ".nedf", ".snirf",
     ".xdf", ".mef", ".edf+", ".rec", ".nwb", ".txt", ".ant", ".cdt", ".e", ".ns5",
 )  # fmt: skip
+# Formats eeg-ssl reads itself (MNE has no reader for them).
+EXTRA_EXTENSIONS = (".arff",)
 
 
-def read_raw(path, *, preload=False, verbose=None):
-    """Read any recording that :func:`mne.io.read_raw` supports.
+def read_raw(path, *, preload=False, verbose=None, **kwargs):
+    """Read any recording that :func:`mne.io.read_raw` supports, or an ARFF table.
 
     Parameters
     ----------
     path : str | Path
-        The recording file (EDF, BDF, FIF, BrainVision ``.vhdr``, EEGLAB ``.set``, ...).
+        The recording file (EDF, BDF, FIF, BrainVision ``.vhdr``, EEGLAB ``.set``, ...,
+        or ``.arff`` read by :func:`eeg_ssl.io.read_arff`).
     preload : bool
-        Load the data into memory.
+        Load the data into memory (errors of truncated files then surface here).
+    **kwargs
+        Passed to the reader (``sfreq`` and ``units`` are required/used for ARFF).
 
     Returns
     -------
@@ -39,20 +45,40 @@ def read_raw(path, *, preload=False, verbose=None):
             f"(e.g. a glob such as '{path}/*.edf')."
         )
     suffixes = "".join(path.suffixes[-2:]).lower()
+    if path.suffix.lower() == ".arff":
+        from .sources import read_arff
+
+        if "sfreq" not in kwargs:
+            raise ValueError(
+                f"ARFF files do not store a sampling rate: pass it for {str(path)!r}, e.g. "
+                f"read_kwargs={{'sfreq': 128.0}} (in a config: 'read_kwargs: {{sfreq: 128}}')."
+            )
+        return read_arff(path, **kwargs)
     if path.suffix.lower() not in SUPPORTED_EXTENSIONS and suffixes not in SUPPORTED_EXTENSIONS:
         raise ValueError(
             f"Cannot read {str(path)!r}: unknown extension {path.suffix!r}. Supported "
-            f"extensions are those of mne.io.read_raw: {', '.join(SUPPORTED_EXTENSIONS)}. "
+            f"extensions are those of mne.io.read_raw: {', '.join(SUPPORTED_EXTENSIONS)}, "
+            f"and {', '.join(EXTRA_EXTENSIONS)}. "
             f"For arrays already in memory, use eeg_ssl.io.prepare_arrays."
         )
-    mne_verbose = "error" if verbose in (None, False) else verbose
+    mne_verbose = "warning" if verbose in (None, False) else verbose
     try:
-        return mne.io.read_raw(path, preload=preload, verbose=mne_verbose)
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            with mne.utils.use_log_level("error"):
+                raw = mne.io.read_raw(path, preload=preload, verbose=mne_verbose, **kwargs)
     except Exception as err:  # MNE raises many types for corrupt files
         raise ValueError(
             f"Could not read {str(path)!r} with mne.io.read_raw ({type(err).__name__}: {err}). "
             f"The file may be truncated or corrupt; check that it opens in another viewer."
         ) from err
+    for warning in caught:
+        if "does not match the file size" in str(warning.message):
+            raise ValueError(
+                f"{str(path)!r} is truncated: its header announces more data than the file "
+                f"holds ({warning.message}). Re-download or re-export it."
+            )
+    return raw
 
 
 def file_sha256(path, chunk_size=1 << 20):

@@ -12,78 +12,163 @@ import json
 from collections.abc import Mapping
 
 import mne
+import numpy as np
 
-from ..utils import logger
+from ..utils import check_option, logger
+from .filtering import fir_filter
+from .harmonise import channel_type_mapping, standardise_names, to_target_channels
 
-_RECIPE_VERSION = 1
+_RECIPE_VERSION = 2
+# Channel types that MNE's Raw.filter / Raw.resample treat as data: the only ones the
+# "fast" engine handles itself (anything else falls back to MNE).
+_FAST_TYPES = {"eeg", "ecog", "seeg", "dbs"}
+_VOLT_SCALE = {"V": 1.0, "mV": 1e3, "uV": 1e6, "µV": 1e6, "nV": 1e9}
+LABEL_SOURCES = (None, "annotations", "events", "channel", "recording")
 
 
 @dataclasses.dataclass(frozen=True)
 class Recipe:
-    """How raw recordings become windows.
+    """How raw recordings become windows (plain data, hashed, stored in every shard).
 
-    Every step is done by MNE (``Raw.pick``, ``Raw.filter``, ``Raw.resample``,
-    ``Raw.get_data(units=...)``), in this order, so a prepared window equals what
-    MNE gives for the same steps.
+    Steps run in this order: channel types -> standard names -> drop -> picks ->
+    NaN/flat checks -> re-reference -> notch -> band-pass -> resample -> units ->
+    target channels -> robust standardisation -> clipping -> windows. Filtering and
+    resampling are MNE's (``engine="mne"`` calls ``Raw.filter`` / ``Raw.resample``;
+    ``engine="fast"`` applies the same MNE-designed filter to all channels at once and
+    equals MNE to float64 rounding, i.e. within 2 float32 ulp after the cast).
 
     Parameters
     ----------
     picks : tuple of str
-        Channel types (``"eeg"``, ``"ecog"``, ``"seeg"``, ...) or channel names to
-        keep, passed to :meth:`mne.io.Raw.pick`.
+        Channel types (``"eeg"``, ``"ecog"``, ``"seeg"``, ...) or names to keep
+        (:meth:`mne.io.Raw.pick`).
+    drop : tuple of str
+        Channel names to remove before ``picks`` (absent names are ignored), e.g.
+        ``("EEG A2-A1", "ECG ECG")``.
+    channel_types : dict | None
+        ``{name or glob pattern: type}`` set before picking, e.g. ``{"EKG*": "ecg",
+        "*": "ecog"}`` for an EDF whose ECoG channels MNE reads as EEG. An exact name
+        wins, then the longest matching pattern.
+    standardise_names : bool
+        Rename channels to their ``standard_1005`` spelling (``"Fc5."`` -> ``"FC5"``,
+        ``"EEG Fp1"`` -> ``"Fp1"``); other names are kept.
+    channels : tuple of str | None
+        Target channel list: every recording is mapped onto it, in this order.
+    missing : "zero" | "interpolate" | "raise"
+        What to do with target channels a recording lacks (they are flagged 0 in the
+        channel mask either way).
+    flat : "mask" | "raise" | "ignore"
+        Channels that are constant over the whole recording: flag them 0 in the mask
+        (and leave them out of the average reference), raise, or keep them as they are.
+    reference : None | "average" | tuple of str
+        Re-reference with :meth:`mne.io.Raw.set_eeg_reference` (``None`` keeps the
+        recorded reference).
+    notch : tuple of float | None
+        Line-noise frequencies in Hz for :meth:`mne.io.Raw.notch_filter`.
     l_freq, h_freq : float | None
-        Band-pass edges in Hz for :meth:`mne.io.Raw.filter` (``None`` skips that edge;
-        both ``None`` skips filtering).
+        Band-pass edges in Hz (MNE's default FIR design); both ``None`` skips filtering.
     sfreq : float | None
-        Target sampling rate in Hz for :meth:`mne.io.Raw.resample`; ``None`` keeps
-        the recording's rate.
+        Target sampling rate in Hz (MNE's FFT resampling); ``None`` keeps the rate.
+    engine : "mne" | "fast"
+        Who applies the band-pass and resampling (see above).
     units : str
-        Units of the stored samples, passed to :meth:`mne.io.Raw.get_data`
-        (``"uV"`` gives microvolts, which keeps float32 well conditioned).
+        Units of the stored samples (``Raw.get_data(units=...)``), e.g. ``"uV"``.
+    standardise : None | "robust"
+        Per recording and channel, subtract the median and divide by the IQR / 1.349
+        (a robust standard deviation); values are then in robust SD units.
+    clip : float | None
+        Clip samples to ``[-clip, clip]`` (in ``units``, or in robust SDs when
+        ``standardise="robust"``), e.g. to tame outliers.
     window_seconds : float
-        Window length in seconds.
+        Window length in seconds (sliding windows; for ``label_source="events"``
+        the length is ``tmax - tmin``).
     stride_seconds : float | None
         Distance between window starts in seconds; ``None`` means no overlap.
-    label_source : str | None
-        ``"annotations"`` labels each window with the description of an annotation
-        that covers it entirely (windows covered by none get the label ``""``);
-        ``None`` leaves all windows unlabelled.
+    label_source : None | "annotations" | "events" | "channel" | "recording"
+        ``"annotations"``: sliding windows, labelled by an annotation covering the
+        window entirely (else ``""``); ``"events"``: one window per (mapped)
+        annotation, from ``onset + tmin`` to ``onset + tmax``; ``"channel"``: sliding
+        windows labelled by the per-sample channel ``label_channel`` when it is
+        constant over the window (else ``""``); ``"recording"``: every window gets
+        the recording's label (file-name rule, array labels); ``None``: unlabelled.
     label_map : dict | None
-        Optional mapping from annotation description to label; descriptions not in
-        the map are treated as unlabelled.
+        Maps raw labels (annotation descriptions, channel values as strings, file-name
+        groups) to label names; raw labels not in the map become unlabelled.
+    label_channel : str | None
+        Channel holding per-sample labels for ``label_source="channel"``; it is never
+        part of the windows.
+    tmin, tmax : float
+        Event-locked window in seconds relative to the annotation onset
+        (``label_source="events"``), ``[tmin, tmax)``.
     """
 
     picks: tuple = ("eeg", "ecog", "seeg")
+    drop: tuple = ()
+    channel_types: Mapping | None = None
+    standardise_names: bool = False
+    channels: tuple | None = None
+    missing: str = "zero"
+    flat: str = "mask"
+    reference: str | tuple | None = None
+    notch: tuple | None = None
     l_freq: float | None = 0.5
     h_freq: float | None = 40.0
     sfreq: float | None = 128.0
+    engine: str = "mne"
     units: str = "uV"
+    standardise: str | None = None
+    clip: float | None = None
     window_seconds: float = 2.0
     stride_seconds: float | None = None
     label_source: str | None = None
     label_map: Mapping | None = None
+    label_channel: str | None = None
+    tmin: float = 0.0
+    tmax: float | None = None
 
     def __post_init__(self):
-        if isinstance(self.picks, str):
-            object.__setattr__(self, "picks", (self.picks,))
-        else:
-            object.__setattr__(self, "picks", tuple(self.picks))
-        if self.label_map is not None:
-            object.__setattr__(self, "label_map", dict(self.label_map))
-        for name in ("window_seconds",):
+        def as_tuple(value):
+            if value is None:
+                return None
+            return (value,) if isinstance(value, (str, int, float)) else tuple(value)
+
+        object.__setattr__(self, "picks", as_tuple(self.picks))
+        object.__setattr__(self, "drop", as_tuple(self.drop) or ())
+        object.__setattr__(self, "channels", as_tuple(self.channels))
+        object.__setattr__(self, "notch", as_tuple(self.notch))
+        if self.reference is not None and self.reference != "average":
+            object.__setattr__(self, "reference", as_tuple(self.reference))
+        for name in ("label_map", "channel_types"):
             value = getattr(self, name)
-            if not isinstance(value, (int, float)) or value <= 0:
-                raise ValueError(f"Recipe {name!r} must be a positive number of seconds; got {value!r}.")
+            if value is not None:
+                object.__setattr__(self, name, {str(k): v for k, v in dict(value).items()})
+        if not isinstance(self.window_seconds, (int, float)) or self.window_seconds <= 0:
+            raise ValueError(
+                f"Recipe 'window_seconds' must be a positive number of seconds; "
+                f"got {self.window_seconds!r}."
+            )
         if self.stride_seconds is not None and self.stride_seconds <= 0:
             raise ValueError(
                 f"Recipe 'stride_seconds' must be positive or None; got {self.stride_seconds!r}."
             )
         if self.sfreq is not None and self.sfreq <= 0:
             raise ValueError(f"Recipe 'sfreq' must be positive or None; got {self.sfreq!r}.")
-        if self.label_source not in (None, "annotations"):
+        if self.clip is not None and self.clip <= 0:
+            raise ValueError(f"Recipe 'clip' must be positive or None; got {self.clip!r}.")
+        check_option("label_source", self.label_source, list(LABEL_SOURCES))
+        check_option("missing", self.missing, ["zero", "interpolate", "raise"])
+        check_option("flat", self.flat, ["mask", "raise", "ignore"])
+        check_option("engine", self.engine, ["mne", "fast"])
+        check_option("standardise", self.standardise, [None, "robust"])
+        if self.label_source == "events" and (self.tmax is None or self.tmax <= self.tmin):
             raise ValueError(
-                f"Invalid value for 'label_source': allowed None, 'annotations'; "
-                f"got {self.label_source!r}."
+                f"label_source='events' needs 'tmax' > 'tmin' (the window is "
+                f"[onset + tmin, onset + tmax)); got tmin={self.tmin!r}, tmax={self.tmax!r}."
+            )
+        if self.label_source == "channel" and not self.label_channel:
+            raise ValueError(
+                "label_source='channel' needs 'label_channel': the name of the channel that "
+                "holds one label per sample."
             )
 
     @classmethod
@@ -94,15 +179,15 @@ class Recipe:
         known = {f.name for f in dataclasses.fields(cls)}
         unknown = sorted(set(params) - known)
         if unknown:
-            raise ValueError(
-                f"Unknown recipe key(s) {unknown}; allowed keys are {sorted(known)}."
-            )
+            raise ValueError(f"Unknown recipe key(s) {unknown}; allowed keys are {sorted(known)}.")
         return cls(**params)
 
     def to_dict(self):
         """The recipe as JSON-serialisable plain data."""
         out = dataclasses.asdict(self)
-        out["picks"] = list(self.picks)
+        for key, value in out.items():
+            if isinstance(value, tuple):
+                out[key] = list(value)
         out["recipe_version"] = _RECIPE_VERSION
         return out
 
@@ -113,9 +198,196 @@ class Recipe:
         """A short stable hash of the recipe (used for resume and file names)."""
         return hashlib.sha256(self.to_json().encode()).hexdigest()[:16]
 
+    @property
+    def window_length(self):
+        """Window length in seconds (``tmax - tmin`` for event-locked windows)."""
+        if self.label_source == "events":
+            return float(self.tmax - self.tmin)
+        return float(self.window_seconds)
+
+
+@dataclasses.dataclass
+class Preprocessed:
+    """A recording after the recipe, before windowing (see :func:`preprocess`).
+
+    Attributes
+    ----------
+    data : ndarray of float32, shape (n_chans, n_times)
+    sfreq : float
+    ch_names, ch_types : list of str
+    measured : ndarray of bool, shape (n_chans,)
+        ``False`` for channels filled in (missing) or flat.
+    ch_pos : ndarray of float, shape (n_chans, 3)
+        Positions in metres (NaN when unknown); ``coord_frame`` names their frame.
+    annotations : tuple of ndarray
+        ``(onsets, durations, descriptions)``, onsets in seconds from the first sample.
+    label_values : ndarray | None
+        Per-sample labels of ``label_channel`` at ``label_sfreq`` (before resampling).
+    """
+
+    data: np.ndarray
+    sfreq: float
+    ch_names: list
+    ch_types: list
+    measured: np.ndarray
+    ch_pos: np.ndarray
+    coord_frame: str
+    annotations: tuple
+    label_values: np.ndarray | None = None
+    label_sfreq: float | None = None
+    flat_channels: list = dataclasses.field(default_factory=list)
+
+
+def preprocess(raw, recipe, *, source="", verbose=None):
+    """Apply a recipe to a raw recording.
+
+    Parameters
+    ----------
+    raw : mne.io.BaseRaw
+        The recording; loaded into memory if needed and modified in place.
+    recipe : Recipe
+    source : str
+        Name of the recording, used in error messages.
+
+    Returns
+    -------
+    out : Preprocessed
+    """
+    mne_verbose = "error" if verbose in (None, False) else verbose
+    source = source or str(raw.filenames[0] if raw.filenames and raw.filenames[0] else "<raw>")
+    raw.load_data(verbose=mne_verbose)
+    if recipe.channel_types:
+        mapping = channel_type_mapping(raw.ch_names, recipe.channel_types)
+        if mapping:
+            raw.set_channel_types(mapping, on_unit_change="ignore", verbose=mne_verbose)
+    if recipe.standardise_names:
+        standardise_names(raw)
+
+    label_values = label_sfreq = None
+    if recipe.label_source == "channel":
+        if recipe.label_channel not in raw.ch_names:
+            raise ValueError(
+                f"'label_channel' {recipe.label_channel!r} is not a channel of {source!r}; its "
+                f"channels are {raw.ch_names}."
+            )
+        label_values = raw.get_data(picks=[recipe.label_channel])[0]
+        label_sfreq = raw.info["sfreq"]
+        raw.drop_channels([recipe.label_channel])
+    drop = [name for name in recipe.drop if name in raw.ch_names]
+    if drop:
+        raw.drop_channels(drop)
+    try:
+        raw.pick(list(recipe.picks), verbose=mne_verbose)
+    except ValueError as err:
+        raise ValueError(
+            f"No channel of {source!r} matches the recipe's 'picks' {list(recipe.picks)} "
+            f"({err}); its channel types are {sorted(set(raw.get_channel_types()))} "
+            f"(set 'channel_types' to retype them)."
+        ) from err
+    if len(raw.ch_names) == 0:
+        raise ValueError(
+            f"No channel of {source!r} matches the recipe's 'picks' {list(recipe.picks)}."
+        )
+
+    data = raw.get_data()  # float64, volts
+    finite = np.isfinite(data)
+    if not finite.all():
+        bad = [raw.ch_names[i] for i in np.flatnonzero(~finite.all(axis=1))]
+        raise ValueError(
+            f"Recording {source!r} has NaN or Inf samples in channel(s) {bad[:10]} "
+            f"({int((~finite).sum())} samples); interpolate or drop them before preparing "
+            f"(e.g. add them to the recipe's 'drop')."
+        )
+    flat = np.ptp(data, axis=1) == 0
+    flat_names = [raw.ch_names[i] for i in np.flatnonzero(flat)]
+    if flat.all():
+        raise ValueError(
+            f"All {len(flat)} picked channels of {source!r} are flat (constant); "
+            f"the recording holds no signal."
+        )
+    if flat.any() and recipe.flat == "raise":
+        raise ValueError(
+            f"Recording {source!r} has flat (constant) channel(s) {flat_names}; use "
+            f"flat='mask' to keep them masked out, or add them to 'drop'."
+        )
+    del data
+    if recipe.flat != "mask":
+        flat[:] = False
+        flat_names = []
+
+    annotations = (
+        np.asarray(raw.annotations.onset, dtype=float) - raw.first_time,
+        np.asarray(raw.annotations.duration, dtype=float),
+        [str(desc) for desc in raw.annotations.description],
+    )
+    if recipe.reference is not None:
+        raw.info["bads"] = flat_names  # MNE leaves bad channels out of the average
+        ref = "average" if recipe.reference == "average" else list(recipe.reference)
+        raw.set_eeg_reference(ref, verbose=mne_verbose)
+        raw.info["bads"] = []
+    if recipe.notch:
+        raw.notch_filter(list(recipe.notch), verbose=mne_verbose)
+
+    sfreq = raw.info["sfreq"]
+    new_sfreq = sfreq if recipe.sfreq is None else float(recipe.sfreq)
+    resample = abs(sfreq - new_sfreq) > 1e-9
+    filtering = recipe.l_freq is not None or recipe.h_freq is not None
+    fast = recipe.engine == "fast" and _fast_ok(raw)
+    if fast:
+        data = raw.get_data()
+        if filtering:
+            data = fir_filter(data, sfreq, recipe.l_freq, recipe.h_freq)
+        if resample:
+            data = mne.filter.resample(data, new_sfreq, sfreq, npad="auto", verbose=mne_verbose)
+        scale = _VOLT_SCALE.get(recipe.units)
+        if scale is None:
+            check_option("units", recipe.units, list(_VOLT_SCALE))
+        data = data * scale if scale != 1.0 else data
+    else:
+        if filtering:
+            raw.filter(recipe.l_freq, recipe.h_freq, verbose=mne_verbose)
+        if resample:
+            raw.resample(new_sfreq, verbose=mne_verbose)
+        data = raw.get_data(units=recipe.units)
+    sfreq = new_sfreq if resample else sfreq
+
+    ch_names = list(raw.ch_names)
+    ch_types = list(raw.get_channel_types())
+    ch_pos = _positions(raw)
+    measured = ~flat
+    if recipe.channels is not None:
+        pos_lookup = dict(zip(ch_names, ch_pos))
+        was_flat = dict(zip(ch_names, flat))
+        data, ch_types, present = to_target_channels(
+            data, ch_names, ch_types, recipe.channels, sfreq=sfreq,
+            missing=recipe.missing, source=source,
+        )  # fmt: skip
+        ch_names = list(recipe.channels)
+        measured = present & ~np.array([was_flat.get(ch, False) for ch in ch_names])
+        nan3 = np.full(3, np.nan)
+        ch_pos = np.array([pos_lookup.get(ch, nan3) for ch in ch_names]).reshape(-1, 3)
+    if recipe.standardise == "robust":
+        q25, median, q75 = np.percentile(data, [25, 50, 75], axis=1, keepdims=True)
+        scale = (q75 - q25) / 1.349  # IQR of a normal distribution = 1.349 SD
+        scale[scale == 0] = 1.0  # flat or zero-filled channels stay at 0
+        data = (data - median) / scale
+    if recipe.clip is not None:
+        data = np.clip(data, -recipe.clip, recipe.clip)
+    data = data.astype(np.float32, copy=False)
+    montage = raw.get_montage()
+    coord_frame = "unknown"
+    if montage is not None:
+        coord_frame = str(montage.get_positions().get("coord_frame", "unknown"))
+    logger.debug("Applied recipe %s to %s: %s", recipe.hash(), source, data.shape)
+    return Preprocessed(
+        data=data, sfreq=float(sfreq), ch_names=ch_names, ch_types=ch_types,
+        measured=measured, ch_pos=ch_pos, coord_frame=coord_frame, annotations=annotations,
+        label_values=label_values, label_sfreq=label_sfreq, flat_channels=flat_names,
+    )  # fmt: skip
+
 
 def apply_recipe(raw, recipe, *, verbose=None):
-    """Apply a recipe's channel picks, filter and resampling to a raw recording.
+    """Apply a recipe to a raw recording (see :class:`Recipe` for the steps).
 
     Parameters
     ----------
@@ -129,18 +401,39 @@ def apply_recipe(raw, recipe, *, verbose=None):
     data : ndarray of float32, shape (n_chans, n_times)
         The preprocessed signal in ``recipe.units``.
     raw : mne.io.BaseRaw
-        The preprocessed recording (channel names, types, sfreq, annotations).
+        The preprocessed recording as an MNE object (channel names, types, sfreq,
+        annotations), holding ``data`` in volts when ``units`` is a voltage.
     """
-    mne_verbose = "error" if verbose in (None, False) else verbose
-    raw.load_data(verbose=mne_verbose)
-    raw.pick(list(recipe.picks), verbose=mne_verbose)
-    if recipe.l_freq is not None or recipe.h_freq is not None:
-        raw.filter(recipe.l_freq, recipe.h_freq, verbose=mne_verbose)
-    if recipe.sfreq is not None and abs(raw.info["sfreq"] - recipe.sfreq) > 1e-9:
-        raw.resample(recipe.sfreq, verbose=mne_verbose)
-    data = raw.get_data(units=recipe.units).astype("float32", copy=False)
-    logger.debug("Applied recipe %s: %s", recipe.hash(), data.shape)
-    return data, raw
+    out = preprocess(raw, recipe, verbose=verbose)
+    info = mne.create_info(out.ch_names, out.sfreq, out.ch_types)
+    scale = _VOLT_SCALE.get(recipe.units, 1.0) if recipe.standardise is None else 1.0
+    result = mne.io.RawArray(out.data.astype(np.float64) / scale, info, verbose="error")
+    result.set_meas_date(raw.info["meas_date"])
+    onsets, durations, descriptions = out.annotations
+    result.set_annotations(
+        mne.Annotations(onsets, durations, descriptions, orig_time=raw.info["meas_date"])
+    )
+    return out.data, result
 
 
-__all__ = ["Recipe", "apply_recipe"]
+def _fast_ok(raw):
+    """Whether the fast engine reproduces MNE for this recording."""
+    skip = {"edge", "bad_acq_skip"}
+    return (
+        set(raw.get_channel_types()) <= _FAST_TYPES
+        and len(raw.filenames) <= 1
+        and not any(desc in skip for desc in raw.annotations.description)
+    )
+
+
+def _positions(raw):
+    """Channel positions in metres, shape (n_chans, 3), NaN when unknown."""
+    pos = np.full((len(raw.ch_names), 3), np.nan)
+    for i, ch in enumerate(raw.info["chs"]):
+        loc = np.asarray(ch["loc"][:3], dtype=float)
+        if np.isfinite(loc).all() and np.any(loc != 0):
+            pos[i] = loc
+    return pos
+
+
+__all__ = ["Preprocessed", "Recipe", "apply_recipe", "preprocess"]

@@ -1,13 +1,20 @@
 """HDF5 shards: one prepared recording per file, versioned, written atomically.
 
-Schema (``FORMAT_VERSION`` 1, documented in ``docs/format.md``):
+Schema ``FORMAT_VERSION`` 2 (full description in ``docs/format.md``):
 
-``/windows``   float32, shape (n_windows, n_chans, n_times)
+``/windows``   float32, shape (n_windows, n_chans, n_times), contiguous (or chunked)
 ``/starts``    int64, shape (n_windows,), start sample of each window at ``sfreq``
 ``/labels``    UTF-8 strings, shape (n_windows,), ``""`` for unlabelled
+``/ch_mask``   uint8, shape (n_windows, n_chans), 1 measured, 0 filled in / flat
 ``/ch_names``, ``/ch_types``  UTF-8 strings, shape (n_chans,)
-attributes: ``format_version``, ``sfreq``, ``source_path``, ``source_sha256``,
-``recipe`` (JSON), ``recipe_hash``, ``subject``, ``eeg_ssl_version``, ``mne_version``.
+``/ch_pos``    float64, shape (n_chans, 3), metres, NaN when unknown
+``/subjects``, ``/segments``  optional per-window subject and source segment (arrays)
+attributes: ``format_version``, ``sfreq``, ``n_times``, ``source_path``,
+``source_sha256``, ``recipe`` (JSON), ``recipe_hash``, ``subject``, ``session``,
+``task``, ``run``, ``coord_frame``, ``meta`` (JSON), ``eeg_ssl_version``, ``mne_version``.
+
+Version 1 shards (no ``ch_mask``, ``ch_pos``, session/task/run) are still read: their
+mask is all ones and the missing fields are empty.
 """
 
 from __future__ import annotations
@@ -22,7 +29,8 @@ import numpy as np
 
 from .._version import __version__
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
+DEFAULT_CHUNK_WINDOWS = None  # contiguous (see docs/format.md: fastest measured reads)
 _STR = h5py.string_dtype("utf-8")
 _REQUIRED_ATTRS = ("format_version", "sfreq", "source_path", "source_sha256", "recipe",
                    "recipe_hash", "subject")  # fmt: skip
@@ -41,7 +49,16 @@ def write_shard(
     recipe,
     subject="",
     labels=None,
-    chunk_windows=64,
+    ch_mask=None,
+    ch_pos=None,
+    coord_frame="unknown",
+    session="",
+    task="",
+    run="",
+    subjects=None,
+    segments=None,
+    meta=None,
+    chunk_windows=DEFAULT_CHUNK_WINDOWS,
     compression=None,
 ):
     """Write one shard atomically (temporary file, then rename).
@@ -61,18 +78,33 @@ def write_shard(
         Provenance of the recording.
     recipe : Recipe
         The recipe that produced the windows.
-    subject : str
+    subject, session, task, run : str
+        Recording metadata (BIDS entities or file-name rules).
     labels : list of str | None
         One label per window (``""`` for none).
-    chunk_windows : int
-        Windows per HDF5 chunk.
+    ch_mask : ndarray of bool, shape (n_windows, n_chans) or (n_chans,) | None
+        1 where the channel was measured; default all ones.
+    ch_pos : ndarray, shape (n_chans, 3) | None
+        Channel positions in metres in ``coord_frame``; default NaN.
+    subjects : list of str | None
+        Per-window subject ids (arrays of several subjects in one shard).
+    segments : ndarray of int, shape (n_windows,) | None
+        Index of the source segment each window comes from (arrays input).
+    meta : dict | None
+        Extra JSON-serialisable provenance (e.g. flat channels).
+    chunk_windows : int | None
+        Windows per HDF5 chunk; ``None`` (default) stores ``/windows`` contiguously,
+        which readers memory-map (see ``docs/format.md`` for the measurement). With a
+        ``compression``, ``None`` means 64.
     compression : None | "lzf" | "gzip"
         HDF5 compression filter for ``/windows``.
     """
     path = Path(path)
     windows = np.asarray(windows, dtype=np.float32)
     if windows.ndim != 3:
-        raise ValueError(f"'windows' must have shape (n_windows, n_chans, n_times); got {windows.shape}.")
+        raise ValueError(
+            f"'windows' must have shape (n_windows, n_chans, n_times); got {windows.shape}."
+        )
     n_windows, n_chans, n_times = windows.shape
     if len(ch_names) != n_chans or len(ch_types) != n_chans:
         raise ValueError(
@@ -85,17 +117,44 @@ def write_shard(
     labels = [""] * n_windows if labels is None else [str(lab) for lab in labels]
     if len(labels) != n_windows:
         raise ValueError(f"'labels' must have {n_windows} entries; got {len(labels)}.")
+    mask = np.ones((n_windows, n_chans), dtype=np.uint8)
+    if ch_mask is not None:
+        mask[:] = np.asarray(ch_mask, dtype=bool)  # (n_chans,) broadcasts to every window
+    pos = np.full((n_chans, 3), np.nan) if ch_pos is None else np.asarray(ch_pos, dtype=float)
+    if pos.shape != (n_chans, 3):
+        raise ValueError(f"'ch_pos' must have shape ({n_chans}, 3); got {pos.shape}.")
+    if compression not in (None, "lzf", "gzip"):
+        raise ValueError(
+            f"Invalid value for 'compression': allowed None, 'lzf', 'gzip'; got {compression!r}."
+        )
 
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     try:
         with h5py.File(tmp, "w") as h5:
-            chunks = (max(1, min(chunk_windows, n_windows)), n_chans, n_times) if n_windows else None
+            if chunk_windows is None and compression is not None:
+                chunk_windows = 64  # HDF5 filters need a chunked layout
+            chunks = (
+                (max(1, min(int(chunk_windows), n_windows)), n_chans, n_times)
+                if n_windows and chunk_windows is not None
+                else None
+            )
             h5.create_dataset("windows", data=windows, chunks=chunks, compression=compression)
             h5.create_dataset("starts", data=starts)
             h5.create_dataset("labels", data=np.array(labels, dtype=object), dtype=_STR)
+            h5.create_dataset("ch_mask", data=mask)
             h5.create_dataset("ch_names", data=np.array(list(ch_names), dtype=object), dtype=_STR)
             h5.create_dataset("ch_types", data=np.array(list(ch_types), dtype=object), dtype=_STR)
+            h5.create_dataset("ch_pos", data=pos)
+            if subjects is not None:
+                subj = np.array([str(s) for s in subjects], dtype=object)
+                if subj.shape != (n_windows,):
+                    raise ValueError(
+                        f"'subjects' must have {n_windows} entries; got {subj.shape}."
+                    )
+                h5.create_dataset("subjects", data=subj, dtype=_STR)
+            if segments is not None:
+                h5.create_dataset("segments", data=np.asarray(segments, dtype=np.int64))
             h5.attrs.update(
                 format_version=FORMAT_VERSION,
                 sfreq=float(sfreq),
@@ -105,9 +164,16 @@ def write_shard(
                 recipe=recipe.to_json(),
                 recipe_hash=recipe.hash(),
                 subject=str(subject),
+                session=str(session or ""),
+                task=str(task or ""),
+                run=str(run or ""),
+                coord_frame=str(coord_frame),
+                meta=json.dumps(meta or {}, sort_keys=True),
                 eeg_ssl_version=__version__,
                 mne_version=mne.__version__,
             )
+            h5.flush()
+            os.fsync(h5.id.get_vfd_handle())
         os.replace(tmp, path)
     finally:
         if tmp.exists():
@@ -121,7 +187,9 @@ def read_shard_info(path):
     Returns
     -------
     info : dict
-        Attributes plus ``ch_names``, ``ch_types``, ``starts``, ``labels``, ``n_windows``.
+        Attributes plus ``ch_names``, ``ch_types``, ``ch_pos`` (n_chans, 3), ``starts``,
+        ``labels``, ``ch_mask`` (n_windows, n_chans) bool, ``subjects`` (per window),
+        ``segments``, ``n_windows``, ``n_chans``.
     """
     path = Path(path)
     try:
@@ -131,7 +199,9 @@ def read_shard_info(path):
     with h5:
         missing = [key for key in _REQUIRED_ATTRS if key not in h5.attrs]
         if missing:
-            raise ValueError(f"{str(path)!r} is not an eeg-ssl shard: missing attributes {missing}.")
+            raise ValueError(
+                f"{str(path)!r} is not an eeg-ssl shard: missing attributes {missing}."
+            )
         version = int(h5.attrs["format_version"])
         if version > FORMAT_VERSION:
             raise ValueError(
@@ -140,11 +210,29 @@ def read_shard_info(path):
             )
         info = {key: _plain(h5.attrs[key]) for key in h5.attrs}
         info["recipe"] = json.loads(info["recipe"])
-        info["ch_names"] = [s.decode() if isinstance(s, bytes) else s for s in h5["ch_names"][()]]
-        info["ch_types"] = [s.decode() if isinstance(s, bytes) else s for s in h5["ch_types"][()]]
+        info["meta"] = json.loads(info.get("meta", "{}"))
+        for key in ("session", "task", "run"):
+            info.setdefault(key, "")
+        info.setdefault("coord_frame", "unknown")
+        info["ch_names"] = _strings(h5["ch_names"])
+        info["ch_types"] = _strings(h5["ch_types"])
         info["starts"] = h5["starts"][()]
-        info["labels"] = [s.decode() if isinstance(s, bytes) else s for s in h5["labels"][()]]
-        info["n_windows"] = int(h5["windows"].shape[0])
+        info["labels"] = _strings(h5["labels"])
+        n_windows, n_chans = int(h5["windows"].shape[0]), len(info["ch_names"])
+        info["n_windows"], info["n_chans"] = n_windows, n_chans
+        # version 1 had no mask/positions: every channel measured, positions unknown
+        info["ch_mask"] = (
+            h5["ch_mask"][()].astype(bool)
+            if "ch_mask" in h5
+            else np.ones((n_windows, n_chans), dtype=bool)
+        )
+        info["ch_pos"] = h5["ch_pos"][()] if "ch_pos" in h5 else np.full((n_chans, 3), np.nan)
+        info["subjects"] = (
+            _strings(h5["subjects"]) if "subjects" in h5 else [info["subject"]] * n_windows
+        )
+        info["segments"] = (
+            h5["segments"][()] if "segments" in h5 else np.zeros(n_windows, dtype=np.int64)
+        )
     return info
 
 
@@ -154,6 +242,10 @@ def read_shard(path):
     with h5py.File(path, "r") as h5:
         windows = h5["windows"][()]
     return windows, info
+
+
+def _strings(dataset):
+    return [s.decode() if isinstance(s, bytes) else s for s in dataset[()]]
 
 
 def _plain(value):

@@ -1,0 +1,172 @@
+"""A streaming dataset over prepared shards: contiguous block reads + a shuffle buffer."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import torch
+from torch.utils.data import IterableDataset, get_worker_info
+
+from ..utils import check_random_state
+from .dataset import ShardDataset
+
+
+def rank_and_world():
+    """``(rank, world_size)`` of torch.distributed when initialised, else ``(0, 1)``."""
+    if torch.distributed.is_available() and torch.distributed.is_initialized():
+        return torch.distributed.get_rank(), torch.distributed.get_world_size()
+    return 0, 1
+
+
+class ShardStream(IterableDataset):
+    """Shuffled stream of windows read in contiguous blocks (fast sequential HDF5 reads).
+
+    Each pass cuts every shard's selected rows into blocks of ``block_size`` consecutive
+    windows, shuffles the blocks, deals them to DDP ranks (``torch.distributed``) and
+    then to ``DataLoader`` workers, reads ``buffer_blocks`` blocks at a time, shuffles
+    the windows inside that buffer and yields them (or whole batches).
+
+    Parameters
+    ----------
+    root : str | Path
+        A prepared folder.
+    batch_size : int | None
+        Yield ``(X, y)`` batches of shape (batch_size, n_chans, n_times) (use
+        ``DataLoader(stream, batch_size=None)``); ``None`` yields single windows.
+    block_size : int
+        Consecutive windows per read.
+    buffer_blocks : int
+        Blocks held in the shuffle buffer (memory: ``buffer_blocks * block_size`` windows).
+    shuffle : bool
+        Shuffle blocks and windows; ``False`` streams in manifest order.
+    drop_last : bool
+        Drop a last incomplete batch.
+    random_state : int | None
+        Seed; pass ``set_epoch(epoch)`` to vary the order across epochs.
+    **kwargs
+        Row selection as in :class:`ShardDataset` (``subjects``, ``labelled_only``,
+        ``classes``).
+    """
+
+    def __init__(self, root, *, batch_size=None, block_size=64, buffer_blocks=16, shuffle=True,
+                 drop_last=False, random_state=None, **kwargs):  # fmt: skip
+        super().__init__()
+        self.base = ShardDataset(root, **kwargs)
+        self.root = Path(root)
+        self.batch_size = batch_size
+        self.block_size = int(block_size)
+        self.buffer_blocks = int(buffer_blocks)
+        self.shuffle = shuffle
+        self.drop_last = drop_last
+        self.random_state = random_state
+        self.epoch = 0
+        if self.block_size < 1 or self.buffer_blocks < 1:
+            raise ValueError(
+                f"'block_size' and 'buffer_blocks' must be >= 1; got {block_size!r}, "
+                f"{buffer_blocks!r}."
+            )
+
+    def set_epoch(self, epoch):
+        """Use a different (but reproducible) order for ``epoch``."""
+        self.epoch = int(epoch)
+
+    @property
+    def classes(self):
+        return self.base.classes
+
+    def _blocks(self):
+        """Blocks ``(shard, first_pos, last_pos)``: runs of consecutive rows of one shard."""
+        shards, rows = self.base._shards, self.base._rows
+        blocks, start = [], 0
+        for i in range(1, len(rows) + 1):
+            end_run = (
+                i == len(rows)
+                or shards[i] != shards[start]
+                or rows[i] != rows[i - 1] + 1
+                or i - start == self.block_size
+            )
+            if end_run:
+                blocks.append((start, i))
+                start = i
+        return blocks
+
+    def _my_blocks(self):
+        blocks = self._blocks()
+        seed = None if self.random_state is None else (int(self.random_state) + self.epoch)
+        rng = check_random_state(seed)
+        if self.shuffle:
+            blocks = [blocks[i] for i in rng.permutation(len(blocks))]
+        rank, world = rank_and_world()
+        worker = get_worker_info()
+        n_workers, worker_id = (1, 0) if worker is None else (worker.num_workers, worker.id)
+        # rank-major deal: rank r gets blocks r, r+world, ...; then its workers split those
+        mine = blocks[rank::world][worker_id::n_workers]
+        return mine, rng
+
+    def __len__(self):
+        rank, world = rank_and_world()
+        n = sum(e - s for s, e in self._blocks()[rank::world])
+        if self.batch_size is None:
+            return n
+        return n // self.batch_size if self.drop_last else -(-n // self.batch_size)
+
+    def _buffers(self, blocks):
+        """Group blocks into buffers of about ``buffer_blocks * block_size`` windows.
+
+        With a ``batch_size``, buffers hold a whole number of batches: the last block of
+        a buffer is split and its remainder starts the next buffer, so no window is
+        copied twice. Yields lists of ``(first_pos, stop_pos)`` manifest positions.
+        """
+        capacity = self.buffer_blocks * self.block_size
+        if self.batch_size is not None:
+            capacity = max(1, round(capacity / self.batch_size)) * self.batch_size
+        current, size = [], 0
+        for start, stop in blocks:
+            while start < stop:
+                take = min(stop - start, capacity - size)
+                current.append((start, start + take))
+                size += take
+                start += take
+                if size == capacity:
+                    yield current
+                    current, size = [], 0
+        if current:
+            yield current
+
+    def __iter__(self):
+        blocks, rng = self._my_blocks()
+        base = self.base
+        targets, shards, rows = base.targets, base._shards, base._rows
+        shape = base.shape  # (C, T)
+        batch = self.batch_size or 1
+        for group in self._buffers(blocks):
+            n = sum(e - s for s, e in group)
+            order = rng.permutation(n) if self.shuffle else np.arange(n)
+            # window j of the buffer goes to row slot[j] of the buffer's output; each
+            # block is read by one scatter read straight into its windows' rows (one copy
+            # from the page cache, no intermediate buffer). Batches are separate arrays of
+            # batch_size rows, which the allocator reuses from one batch to the next.
+            slot = np.empty(n, dtype=np.int64)
+            slot[order] = np.arange(n)
+            outs = [
+                np.empty((min(batch, n - i),) + shape, dtype=np.float32)
+                for i in range(0, n, batch)
+            ]
+            out_y = np.empty(n, dtype=np.int64)
+            pos = 0
+            for s, e in group:
+                dest = slot[pos : pos + e - s]
+                rows_out = [outs[k // batch][k % batch] for k in dest]
+                base._reader(shards[s]).read_into(int(rows[s]), rows_out)
+                out_y[dest] = targets[s:e]
+                pos += e - s
+            if self.batch_size is None:
+                for i, x in enumerate(outs):
+                    yield torch.from_numpy(x[0]), int(out_y[i])
+                continue
+            for i, x in enumerate(outs):
+                if self.drop_last and len(x) < batch:
+                    break
+                outs[i] = None  # the consumer owns the batch now
+                yield torch.from_numpy(x), torch.from_numpy(out_y[i * batch : i * batch + len(x)])

@@ -1,0 +1,78 @@
+"""Streaming and map-style loading of prepared folders; subject-wise splits."""
+
+import numpy as np
+import pytest
+import torch
+from torch.utils.data import DataLoader
+
+from eeg_ssl.data import ShardDataset, ShardStream, split_dataset, subject_split, to_braindecode
+from eeg_ssl.io import Recipe, prepare_arrays
+
+
+@pytest.fixture
+def prepared(tmp_path, sim_windows):
+    X, y, groups = sim_windows
+    X = np.concatenate([X * (k + 1) for k in range(4)])  # (128, 8, 256), all distinct
+    recipe = Recipe(l_freq=None, h_freq=None, sfreq=None, window_seconds=1.0)
+    prepare_arrays(X, tmp_path, sfreq=128.0, ch_names=[f"C{i}" for i in range(8)],
+                   labels=np.tile(y, 4), subjects=np.tile(groups, 4), recipe=recipe)  # fmt: skip
+    return tmp_path
+
+
+def test_shard_stream__one_pass_covers_every_window_once(prepared):
+    ds = ShardDataset(prepared)
+    stream = ShardStream(prepared, batch_size=10, block_size=8, buffer_blocks=3, random_state=0)
+    seen = torch.cat([xb for xb, _ in DataLoader(stream, batch_size=None)])
+    X, _ = ds.load()
+    assert seen.shape == torch.Size(X.shape)
+    key = lambda a: np.sort(np.asarray(a).reshape(len(a), -1)[:, :4], axis=0)  # noqa: E731
+    np.testing.assert_array_equal(key(seen.numpy()), key(X))
+    first = next(iter(stream))[0]
+    assert not torch.equal(first, torch.from_numpy(X[:10]))  # shuffled
+
+
+def test_shard_stream__workers_partition_the_blocks(prepared):
+    stream = ShardStream(prepared, block_size=4, random_state=1)
+    loader = DataLoader(stream, batch_size=None, num_workers=2)
+    n = sum(1 for _ in loader)
+    assert n == len(ShardDataset(prepared))
+
+
+def test_shard_stream__ranks_read_disjoint_parts(prepared, monkeypatch):
+    import eeg_ssl.data.stream as stream_mod
+
+    parts = []
+    for rank in range(2):
+        monkeypatch.setattr(stream_mod, "rank_and_world", lambda r=rank: (r, 2))
+        stream = ShardStream(prepared, block_size=4, random_state=3)
+        parts.append({tuple(x[0, :3].tolist()) for x, _ in stream})
+    assert not parts[0] & parts[1]
+    assert len(parts[0]) + len(parts[1]) == len(ShardDataset(prepared))
+
+
+def test_shard_dataset__getitems_matches_getitem(prepared):
+    ds = ShardDataset(prepared)
+    batch = ds.__getitems__([5, 1, 5, 40])
+    for (x, y), i in zip(batch, [5, 1, 5, 40]):
+        torch.testing.assert_close(x, ds[i][0])
+        assert y == ds[i][1]
+
+
+def test_subject_split__disjoint_and_seeded(prepared):
+    groups = ShardDataset(prepared).groups
+    split = subject_split(groups, val_size=1, test_size=1, random_state=0)
+    assert split == subject_split(groups, val_size=1, test_size=1, random_state=0)
+    assert not set(split["train"]) & set(split["test"]) and len(split["val"]) == 1
+    datasets = split_dataset(prepared, val_size=1, test_size=1, random_state=0)
+    assert set(datasets["test"].groups) == set(split["test"])
+    with pytest.raises(ValueError, match="keep any for training"):
+        subject_split(groups, val_size=2, test_size=2)
+
+
+def test_to_braindecode__windows_and_targets(prepared):
+    concat = to_braindecode(prepared)
+    X, y = ShardDataset(prepared).load()
+    assert len(concat) == len(X)
+    x0, y0 = concat[0][:2]
+    np.testing.assert_allclose(x0 * 1e6, X[0], rtol=1e-5, atol=1e-4)
+    assert y0 == y[0]

@@ -1,0 +1,80 @@
+"""The recipe's filter/resample equal MNE's own, and the other steps do what they say."""
+
+import mne
+import numpy as np
+import pytest
+
+from eeg_ssl.io import Recipe, apply_recipe, preprocess
+from eeg_ssl.io.filtering import fir_filter
+from eeg_ssl.simulation import simulate_raw
+
+# Stated tolerance: the "fast" engine equals MNE to float64 rounding.
+RTOL = 1e-9
+
+
+def _mne_reference(raw, l_freq, h_freq, sfreq):
+    raw = raw.copy().load_data().pick("eeg").filter(l_freq, h_freq, verbose="error")
+    return raw.resample(sfreq, verbose="error").get_data(units="uV")
+
+
+@pytest.mark.parametrize("engine", ["mne", "fast"])
+def test_preprocess__matches_mne_filter_resample(shared_data, engine):
+    raw = mne.io.read_raw(shared_data / "eegmmidb/S001/S001R04.edf", verbose="error")
+    expected = _mne_reference(raw, 0.5, 40.0, 128.0)
+    out = preprocess(raw.copy(), Recipe(engine=engine, picks=("eeg",)))
+    assert out.data.shape == expected.shape
+    np.testing.assert_allclose(
+        out.data, expected, rtol=0, atol=RTOL * np.abs(expected).max() + 1e-4
+    )
+    ulp = np.abs(out.data - expected.astype(np.float32)) / np.spacing(
+        np.abs(expected).astype(np.float32)
+    )
+    assert ulp.max() <= 2  # within 2 float32 ulp of MNE
+
+
+def test_fir_filter__equals_mne_at_non_integer_sfreq(shared_data):
+    raw = mne.io.read_raw(next((shared_data / "ieeg/ecog").glob("*.edf")), verbose="error")
+    data = raw.get_data(stop=5000)
+    expected = mne.filter.filter_data(data, raw.info["sfreq"], 1.0, 100.0, verbose="error")
+    np.testing.assert_allclose(fir_filter(data, raw.info["sfreq"], 1.0, 100.0), expected,
+                               rtol=0, atol=RTOL * np.abs(expected).max())  # fmt: skip
+
+
+def test_preprocess__reference_notch_and_units():
+    raw = simulate_raw(1, duration=20.0, sfreq=200.0, random_state=0)
+    ref = raw.copy().load_data().pick("eeg").set_eeg_reference("average", verbose="error")
+    ref.notch_filter([50.0], verbose="error")
+    out = preprocess(raw.copy(), Recipe(reference="average", notch=(50.0,), l_freq=None,
+                                        h_freq=None, sfreq=None, units="mV"))  # fmt: skip
+    np.testing.assert_allclose(out.data, ref.get_data(units="mV"), rtol=1e-5, atol=1e-7)
+    np.testing.assert_allclose(out.data.mean(axis=0), 0.0, atol=1e-6)
+
+
+def test_preprocess__target_channels_zero_and_interpolate():
+    raw = simulate_raw(1, duration=10.0, sfreq=128.0, random_state=0)
+    target = tuple(raw.ch_names[:3]) + ("Oz",)
+    raw.rename_channels(dict(zip(raw.ch_names, ["Fz", "Cz", "Pz", "C3", "C4", "P3", "P4", "O1"])))
+    target = ("Fz", "Cz", "Pz", "O1", "Oz")
+    zero = preprocess(raw.copy(), Recipe(channels=target, l_freq=None, h_freq=None, sfreq=None))
+    assert zero.ch_names == list(target) and zero.measured.tolist() == [1, 1, 1, 1, 0]
+    assert np.all(zero.data[4] == 0)
+    interp = preprocess(raw.copy(), Recipe(channels=target, missing="interpolate", l_freq=None,
+                                           h_freq=None, sfreq=None))  # fmt: skip
+    assert np.abs(interp.data[4]).max() > 0 and interp.measured[4] == 0
+    with pytest.raises(ValueError, match="lacks target channel"):
+        preprocess(raw.copy(), Recipe(channels=target, missing="raise"))
+
+
+def test_apply_recipe__returns_mne_object_with_new_sfreq():
+    raw = simulate_raw(1, duration=10.0, sfreq=256.0, random_state=0)
+    data, out = apply_recipe(raw, Recipe(sfreq=128.0, engine="fast"))
+    assert out.info["sfreq"] == 128.0 and data.shape == (len(out.ch_names), out.n_times)
+
+
+def test_recipe__rejects_bad_options():
+    with pytest.raises(ValueError, match="engine"):
+        Recipe(engine="fastest")
+    with pytest.raises(ValueError, match="tmax"):
+        Recipe(label_source="events")
+    with pytest.raises(ValueError, match="Unknown recipe key"):
+        Recipe.from_dict({"lfreq": 1})
