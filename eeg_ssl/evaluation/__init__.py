@@ -1,13 +1,44 @@
-"""scikit-learn estimators over frozen encoders, probes and metrics."""
+"""scikit-learn estimators over encoders, probes, evaluation metrics and the benchmark."""
 
-from .embedding import EmbeddingTransformer, as_windows
-from .probe import heldout_subject_scores, linear_probe, probe_checkpoint, summarise
+from .classifier import SSLClassifier
+from .embedding import EmbeddingTransformer, as_windows, embed_windows
+from .features import LogBandPower, riemann_features
+from .invariance import resample_windows, resampling_invariance
+from .maps import embedding_map, save_embedding_map
+from .pretrainer import SSLPretrainer
+from .probe import (
+    feature_classifier,
+    heldout_subject_scores,
+    knn_probe,
+    linear_probe,
+    probe_checkpoint,
+    summarise,
+    tuned_feature_classifier,
+)
+from .splits import subject_cross_val_score, subject_folds
+from .sweeps import label_fraction_indices, label_fraction_sweep
 
 __all__ = [
     "EmbeddingTransformer",
+    "LogBandPower",
+    "SSLClassifier",
+    "SSLPretrainer",
     "as_windows",
+    "embed_windows",
+    "embedding_map",
+    "feature_classifier",
     "heldout_subject_scores",
+    "knn_probe",
+    "label_fraction_indices",
+    "label_fraction_sweep",
     "linear_probe",
     "probe_checkpoint",
+    "resample_windows",
+    "resampling_invariance",
+    "riemann_features",
+    "save_embedding_map",
+    "subject_cross_val_score",
+    "subject_folds",
     "summarise",
+    "tuned_feature_classifier",
 ]

@@ -1,10 +1,12 @@
-"""Linear probes of frozen encoders on held-out subjects."""
+"""Linear and kNN probes of frozen encoders, scored on held-out subjects."""
 
 from __future__ import annotations
 
 import numpy as np
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import balanced_accuracy_score
+from sklearn.model_selection import GridSearchCV, GroupKFold, StratifiedKFold
+from sklearn.neighbors import KNeighborsClassifier
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
@@ -18,6 +20,84 @@ def linear_probe(encoder, *, C=1.0, batch_size=256, device=None):
         StandardScaler(),
         LogisticRegression(C=C, max_iter=2000),
     )
+
+
+def knn_probe(encoder, *, n_neighbors=5, batch_size=256, device=None):
+    """``EmbeddingTransformer -> StandardScaler -> KNeighborsClassifier`` (cosine) pipeline."""
+    return make_pipeline(
+        EmbeddingTransformer(encoder, batch_size=batch_size, device=device),
+        StandardScaler(),
+        KNeighborsClassifier(n_neighbors=n_neighbors, metric="cosine"),
+    )
+
+
+#: Default grid of inverse regularisation strengths for the tuned linear probe.
+C_GRID = (1e-3, 1e-2, 1e-1, 1.0, 10.0)
+
+
+def feature_classifier(kind="linear", *, C=1.0, n_neighbors=5):
+    """The probe on top of features: standardise, then logistic regression or kNN.
+
+    Parameters
+    ----------
+    kind : "linear" | "knn"
+    C : float
+        Inverse regularisation of the logistic regression (class-balanced).
+    n_neighbors : int
+        Neighbours of the kNN (cosine distance); capped by the training size at fit.
+    """
+    if kind == "linear":
+        clf = LogisticRegression(C=C, max_iter=2000, class_weight="balanced")
+    elif kind == "knn":
+        clf = KNeighborsClassifier(n_neighbors=n_neighbors, metric="cosine")
+    else:
+        raise ValueError(f"Invalid value for 'kind': allowed 'linear', 'knn'; got {kind!r}.")
+    return make_pipeline(StandardScaler(), clf)
+
+
+def tuned_feature_classifier(features, y, groups=None, *, kind="linear", Cs=C_GRID,
+                             n_neighbors=(1, 5, 15), n_splits=3, random_state=0):  # fmt: skip
+    """Fit a feature probe whose hyperparameter is chosen by CV on the given data only.
+
+    The inner split is by subject (``GroupKFold``) when ``groups`` holds at least
+    ``n_splits`` subjects, else stratified by class; with fewer than 2 windows in a
+    class there is nothing to cross-validate and the grid's middle value is used.
+    Call it with training windows only, so held-out subjects never inform the choice.
+
+    Parameters
+    ----------
+    features : ndarray, shape (n_windows, n_features)
+    y : ndarray, shape (n_windows,)
+    groups : ndarray, shape (n_windows,) | None
+        Subject of each window.
+    kind : "linear" | "knn"
+    Cs, n_neighbors : sequence
+        Grids of ``C`` (linear) and ``n_neighbors`` (knn).
+
+    Returns
+    -------
+    estimator : sklearn.pipeline.Pipeline
+        Refit on all given windows with the chosen value.
+    """
+    # kNN: no more neighbours than an inner training fold holds
+    n_fit = len(y) * (n_splits - 1) // n_splits
+    grid = list(Cs) if kind == "linear" else [k for k in n_neighbors if k <= n_fit] or [1]
+    key = "C" if kind == "linear" else "n_neighbors"
+    param = "logisticregression__C" if kind == "linear" else "kneighborsclassifier__n_neighbors"
+    _, counts = np.unique(y, return_counts=True)
+    cv = None
+    if groups is not None and len(set(groups)) >= n_splits:
+        folds = list(GroupKFold(n_splits).split(features, y, groups))
+        if all(len(np.unique(y[train])) == len(counts) for train, _ in folds):
+            cv = folds
+    if cv is None and counts.min() >= 2:
+        cv = StratifiedKFold(min(n_splits, int(counts.min())), shuffle=True,
+                             random_state=random_state)  # fmt: skip
+    if cv is None or len(grid) == 1:
+        return feature_classifier(kind, **{key: grid[len(grid) // 2]}).fit(features, y)
+    search = GridSearchCV(feature_classifier(kind), {param: grid}, cv=cv,
+                          scoring="balanced_accuracy", error_score=0.0)  # fmt: skip
+    return search.fit(features, y).best_estimator_
 
 
 def heldout_subject_scores(estimator, X_train, y_train, X_test, y_test, groups_test):
@@ -82,7 +162,9 @@ def probe_checkpoint(data_dir, checkpoint, *, test_subjects, train_subjects=None
     full = ShardDataset(data_dir, labelled_only=True)
     if train_subjects is None:
         train_subjects = sorted(set(full.groups) - set(test_subjects))
-    train = ShardDataset(data_dir, subjects=train_subjects, labelled_only=True, classes=full.classes)
+    train = ShardDataset(
+        data_dir, subjects=train_subjects, labelled_only=True, classes=full.classes
+    )
     test = ShardDataset(data_dir, subjects=test_subjects, labelled_only=True, classes=full.classes)
     if len(full.classes) < 2:
         raise ValueError(

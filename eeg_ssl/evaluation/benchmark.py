@@ -1,0 +1,374 @@
+"""The benchmark: SSL encoders against classical and supervised baselines on held-out subjects.
+
+For each split, every SSL method pretrains on the windows of the training subjects
+(labels unused; optionally plus extra unlabelled windows), its frozen encoder is
+probed on label fractions of the training windows, and every probe is scored on the
+held-out subjects. Baselines are measured on the same splits, fractions and seeds.
+Hyperparameters of the probes are chosen by cross-validation inside the training
+subjects (:func:`~eeg_ssl.evaluation.probe.tuned_feature_classifier`).
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from ..utils import logger
+from .classifier import SSLClassifier
+from .embedding import EmbeddingTransformer
+from .features import LogBandPower, riemann_features
+from .invariance import RATES, resampling_invariance
+from .pretrainer import SSLPretrainer
+from .probe import tuned_feature_classifier
+from .sweeps import FRACTIONS, label_fraction_indices, label_fraction_sweep, per_subject_scores
+
+#: Baselines measured in every run, by name.
+BASELINES = ("random_weights", "band_power", "riemann", "supervised")
+
+_BASELINE_LABELS = {
+    "random_weights": "random-weights encoder",
+    "band_power": "log band power",
+    "riemann": "Riemann tangent space",
+    "supervised": "supervised from scratch",
+}
+
+
+def _frozen_rows(name, kind, transformer, data, *, fractions, seeds, probes, fit_X=None):
+    """Fit a feature transformer, embed train/test, sweep label fractions for each probe."""
+    X_train, y_train, g_train, X_test, y_test, g_test = data
+    start = time.perf_counter()
+    transformer.fit(X_train if fit_X is None else fit_X)
+    F_train, F_test = transformer.transform(X_train), transformer.transform(X_test)
+    fit_seconds = time.perf_counter() - start
+    frames = []
+    for probe in probes:
+        scores = label_fraction_sweep(F_train, y_train, g_train, F_test, y_test, g_test,
+                                      fractions=fractions, seeds=seeds, kind=probe)  # fmt: skip
+        frames.append(scores.assign(model=name, kind=kind, probe=probe))
+    seconds = time.perf_counter() - start
+    return pd.concat(frames, ignore_index=True), dict(model=name, fit_seconds=fit_seconds,
+                                                      seconds=seconds)  # fmt: skip
+
+
+class _Fitted:
+    """A fitted transformer whose ``fit`` is a no-op (it was fit beforehand)."""
+
+    def __init__(self, transformer):
+        self.transformer = transformer
+
+    def fit(self, X, y=None):
+        return self
+
+    def transform(self, X):
+        return self.transformer.transform(X)
+
+
+def inner_subject_score(features, y, groups, *, n_splits=3):
+    """Mean balanced accuracy of the tuned linear probe in subject-wise CV on training data.
+
+    Used to choose SSL hyperparameters inside the training subjects of a split.
+    """
+    from sklearn.model_selection import GroupKFold
+
+    scores = []
+    for train, test in GroupKFold(n_splits).split(features, y, groups):
+        if len(np.unique(y[train])) < 2:
+            continue
+        clf = tuned_feature_classifier(features[train], y[train], groups[train])
+        scores.append(np.mean(list(per_subject_scores(y[test], clf.predict(features[test]),
+                                                      groups[test]).values())))  # fmt: skip
+    return float(np.mean(scores)) if scores else float("nan")
+
+
+def _supervised_rows(data, *, encoder, encoder_params, params, fractions, seeds, device,
+                     verbose):  # fmt: skip
+    """Train the encoder from scratch on each label fraction; score held-out subjects."""
+    X_train, y_train, _, X_test, y_test, g_test = data
+    params = dict(params)
+    epochs = int(params.pop("epochs", 20))
+    min_steps = int(params.pop("min_steps", 200))
+    batch_size = int(params.get("batch_size", 64))
+    start, rows = time.perf_counter(), []
+    for fraction in fractions:
+        for seed in seeds if fraction < 1 else seeds[:1]:
+            idx = label_fraction_indices(y_train, fraction, random_state=seed)
+            # small label sets get more epochs, so every fit takes at least min_steps steps
+            steps = max(1, math.ceil(len(idx) / batch_size))
+            clf = SSLClassifier(encoder, encoder_params=encoder_params, mode="finetune",
+                                epochs=max(epochs, math.ceil(min_steps / steps)), device=device,
+                                random_state=seed, verbose=verbose, **params)  # fmt: skip
+            clf.fit(X_train[idx], y_train[idx])
+            pred = clf.predict(X_test)
+            for subject, score in per_subject_scores(y_test, pred, g_test).items():
+                rows.append(dict(fraction=fraction, seed=seed, n_train=len(idx), subject=subject,
+                                 balanced_accuracy=score))  # fmt: skip
+    seconds = time.perf_counter() - start
+    frame = pd.DataFrame(rows).assign(model="supervised", kind="baseline", probe="finetune")
+    return frame, dict(model="supervised", fit_seconds=seconds, seconds=seconds)
+
+
+def benchmark_split(X_train, y_train, g_train, X_test, y_test, g_test, *, sfreq, methods,
+                    encoder="conv", encoder_params=None, pretrain_params=None,
+                    supervised_params=None, baselines=BASELINES, fractions=FRACTIONS,
+                    seeds=(0, 1, 2), probes=("linear",), X_unlabelled=None, rates=RATES,
+                    map_dir=None, class_names=None, random_state=0, device=None,
+                    verbose=None):  # fmt: skip
+    """Benchmark SSL methods and baselines on one train/test split of subjects.
+
+    Parameters
+    ----------
+    X_train, X_test : ndarray, shape (n_windows, n_chans, n_times)
+        Labelled windows of the training and held-out subjects.
+    y_train, y_test : ndarray, shape (n_windows,)
+        Class indices.
+    g_train, g_test : ndarray, shape (n_windows,)
+        Subject of each window.
+    sfreq : float
+        Sampling rate in Hz (for the band-power baseline).
+    methods : dict
+        Method name -> dict of :class:`SSLPretrainer` parameters for that method
+        (``method_params``, ``epochs``, ...), overriding ``pretrain_params``. An optional
+        ``grid`` entry (list of dicts of such parameters) makes the benchmark pretrain
+        each candidate and keep the one with the best subject-wise CV score of the
+        linear probe inside the training subjects (:func:`inner_subject_score`).
+    encoder, encoder_params
+        The encoder every SSL method and the random-weights and supervised baselines use.
+    pretrain_params : dict | None
+        :class:`SSLPretrainer` parameters common to all methods.
+    supervised_params : dict | None
+        :class:`SSLClassifier` fine-tuning parameters of the supervised baseline
+        (``epochs``, ``lr``, ``batch_size``, ``weight_decay``) plus ``min_steps``: fits on
+        few labels get more epochs so that each takes at least that many steps.
+    baselines : sequence of str
+        Subset of :data:`BASELINES`.
+    fractions, seeds
+        Label fractions of the training windows and the seeds of their subsets.
+    probes : sequence of "linear" | "knn"
+        Probes fit on frozen features.
+    X_unlabelled : ndarray, shape (n_extra, n_chans, n_times) | None
+        Extra unlabelled windows added to the pretraining set.
+    rates : sequence of float
+        Resampling rates of the invariance test (on the held-out windows).
+    map_dir : str | Path | None
+        Where to save PCA maps of the held-out embeddings (PNG); ``None`` skips them.
+    class_names : sequence of str | None
+        Names of the class indices, for the maps' legends.
+    random_state : int
+        Seed of pretraining and of the random weights.
+
+    Returns
+    -------
+    scores : pandas.DataFrame
+        One row per model, probe, fraction, seed and held-out subject.
+    timings : pandas.DataFrame
+        ``model``, ``fit_seconds`` (pretraining, all grid candidates, or feature
+        fitting), ``seconds`` (total), and for SSL methods ``selected`` (grid choice)
+        and ``inner_score``.
+    invariance : pandas.DataFrame
+        Resampling invariance of every encoder (``model``, ``rate``, ``cosine_mean``, ...).
+    """
+    unknown = sorted(set(baselines) - set(BASELINES))
+    if unknown:
+        raise ValueError(f"Unknown baseline(s) {unknown}; allowed: {list(BASELINES)}.")
+    data = (X_train, y_train, g_train, X_test, y_test, g_test)
+    sweep = dict(fractions=fractions, seeds=seeds, probes=probes)
+    frames, timings, invariance, encoders = [], [], [], {}
+    fit_X = X_train if X_unlabelled is None else np.concatenate([X_train, X_unlabelled])
+    for name, params in methods.items():
+        params = dict(pretrain_params or {}, **(params or {}))
+        grid = params.pop("grid", None) or [{}]
+        start = time.perf_counter()
+        candidates = []
+        for overrides in grid:
+            logger.info("Pretraining %s %s on %d windows", name, overrides or "", len(fit_X))
+            pretrainer = SSLPretrainer(encoder, encoder_params=encoder_params, method=name,
+                                       random_state=random_state, device=device,
+                                       verbose=verbose, **dict(params, **overrides))  # fmt: skip
+            pretrainer.fit(fit_X)
+            inner = inner_subject_score(pretrainer.transform(X_train), y_train, g_train) if len(
+                grid) > 1 else float("nan")  # fmt: skip
+            candidates.append((inner, overrides, pretrainer))
+        # hyperparameters chosen by subject-wise CV inside the training subjects only
+        inner, overrides, pretrainer = max(candidates, key=lambda c: np.nan_to_num(c[0], nan=-1))
+        tuning = time.perf_counter() - start
+        frame, timing = _frozen_rows(name, "ssl", _Fitted(pretrainer), data, **sweep)
+        frames.append(frame)
+        timings.append(dict(timing, fit_seconds=timing["fit_seconds"] + tuning,
+                            seconds=timing["seconds"] + tuning, selected=str(overrides),
+                            inner_score=inner))  # fmt: skip
+        encoders[name] = pretrainer
+    if "random_weights" in baselines:
+        transformer = EmbeddingTransformer(encoder, encoder_params=encoder_params,
+                                           random_state=random_state, device=device,
+                                           verbose=verbose)  # fmt: skip
+        frame, timing = _frozen_rows("random_weights", "baseline", transformer, data, **sweep)
+        frames.append(frame)
+        timings.append(timing)
+        encoders["random_weights"] = transformer
+    for name, transformer in (("band_power", lambda: LogBandPower(sfreq)),
+                              ("riemann", riemann_features)):  # fmt: skip
+        if name in baselines:
+            frame, timing = _frozen_rows(name, "baseline", transformer(), data,
+                                         **dict(sweep, probes=("linear",)))  # fmt: skip
+            frames.append(frame)
+            timings.append(timing)
+    if "supervised" in baselines:
+        frame, timing = _supervised_rows(data, encoder=encoder, encoder_params=encoder_params,
+                                         params=supervised_params or {}, fractions=fractions,
+                                         seeds=seeds, device=device, verbose=verbose)  # fmt: skip
+        frames.append(frame)
+        timings.append(timing)
+    for name, transformer in encoders.items():
+        table = resampling_invariance(transformer, X_test, rates=rates, random_state=random_state)
+        invariance.append(table.assign(model=name))
+        if map_dir is not None:
+            labels = y_test if class_names is None else np.asarray(class_names)[y_test]
+            _save_map(Path(map_dir) / f"{name}.png", transformer, X_test, labels, g_test, name)
+    return (pd.concat(frames, ignore_index=True), pd.DataFrame(timings),
+            pd.concat(invariance, ignore_index=True) if invariance else pd.DataFrame())  # fmt: skip
+
+
+def _save_map(path, transformer, X, y, groups, name):
+    try:
+        from .maps import save_embedding_map
+
+        save_embedding_map(path, transformer.transform(X), y, groups=groups,
+                           title=f"{name}: held-out embeddings")  # fmt: skip
+    except ImportError as err:  # matplotlib is optional
+        logger.warning("Skipping the embedding map %s: %s", path, err)
+
+
+def summarise_scores(scores, timings=None, *, class_names=None):
+    """Mean ± sd of balanced accuracy per model, probe and label fraction.
+
+    Scores are first averaged over seeds within each held-out subject (and split), then
+    summarised over held-out subjects: ``sd`` is the spread between subjects.
+
+    Parameters
+    ----------
+    scores : pandas.DataFrame
+        From :func:`benchmark_split` (several splits may be concatenated; a ``split``
+        column, if present, is kept apart).
+    timings : pandas.DataFrame | None
+        Summed per model into ``seconds``.
+
+    Returns
+    -------
+    summary : pandas.DataFrame
+        Columns ``model``, ``kind``, ``probe``, ``fraction``, ``mean``, ``sd``,
+        ``n_subjects``, ``n_train`` (mean per split) and ``seconds``.
+    """
+    keys = ["model", "kind", "probe", "fraction"]
+    per_subject = scores.groupby(keys + [c for c in ("split",) if c in scores] + ["subject"],
+                                 sort=False)  # fmt: skip
+    per_subject = per_subject.agg(balanced_accuracy=("balanced_accuracy", "mean"),
+                                  n_train=("n_train", "mean")).reset_index()  # fmt: skip
+    summary = (
+        per_subject.groupby(keys, sort=False)
+        .agg(
+            mean=("balanced_accuracy", "mean"),
+            sd=("balanced_accuracy", "std"),
+            n_subjects=("balanced_accuracy", "size"),
+            n_train=("n_train", "mean"),
+        )
+        .reset_index()
+    )
+    summary["sd"] = summary["sd"].fillna(0.0)
+    if timings is not None and len(timings):
+        seconds = timings.groupby("model")["seconds"].sum()
+        summary["seconds"] = summary["model"].map(seconds)
+    return summary
+
+
+def markdown_table(summary):
+    """Markdown table: one row per model and probe, one column per label fraction."""
+    fractions = sorted(summary["fraction"].unique())
+    header = ["model", "kind", "probe"] + [f"{_percent(f)} labels" for f in fractions]
+    header.append("wall time (s)")
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    for (model, kind, probe), group in summary.groupby(["model", "kind", "probe"], sort=False):
+        cells = [_BASELINE_LABELS.get(model, model), kind, probe]
+        by_fraction = group.set_index("fraction")
+        for f in fractions:
+            if f in by_fraction.index:
+                row = by_fraction.loc[f]
+                cells.append(f"{row['mean']:.3f} ± {row['sd']:.3f}")
+            else:
+                cells.append("")
+        seconds = group["seconds"].iloc[0] if "seconds" in group else float("nan")
+        cells.append(f"{seconds:.0f}")
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def _percent(fraction):
+    return f"{fraction * 100:g}%"
+
+
+def verdict(summary, *, probe="linear", high=1.0, low=0.1):
+    """Which SSL methods meet the done-when criterion of the benchmark.
+
+    An SSL method's frozen-encoder ``probe`` must be at least as good as the best
+    classical baseline (band power, Riemann) at ``high`` labels and better than the
+    supervised-from-scratch baseline at ``low`` labels (means over held-out subjects).
+
+    Returns
+    -------
+    result : pandas.DataFrame
+        One row per SSL method: its scores, the references, and ``passes``.
+    """
+
+    def score(model, fraction, probe_name):
+        row = summary[(summary["model"] == model) & (summary["probe"] == probe_name)
+                      & np.isclose(summary["fraction"], fraction)]  # fmt: skip
+        return float(row["mean"].iloc[0]) if len(row) else float("nan")
+
+    classical = [m for m in ("band_power", "riemann") if m in set(summary["model"])]
+    best_classical = max((score(m, high, "linear") for m in classical), default=float("nan"))
+    supervised = score("supervised", low, "finetune")
+    rows = []
+    for model in summary.loc[summary["kind"] == "ssl", "model"].unique():
+        at_high, at_low = score(model, high, probe), score(model, low, probe)
+        rows.append(dict(method=model, high=at_high, best_classical_high=best_classical,
+                         low=at_low, supervised_low=supervised,
+                         passes=bool(at_high >= best_classical and at_low > supervised)))  # fmt: skip
+    return pd.DataFrame(rows)
+
+
+def plot_summary(summary, path, *, chance=None, title=None):
+    """Balanced accuracy against label fraction, one line per model and probe (PNG).
+
+    ``chance`` (e.g. ``1 / n_classes``) draws the chance level of balanced accuracy.
+    """
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(7, 4.5))
+    for (model, kind, probe), group in summary.groupby(["model", "kind", "probe"], sort=False):
+        group = group.sort_values("fraction")
+        style = "-" if kind == "ssl" else "--"
+        ax.errorbar(group["fraction"] * 100, group["mean"], yerr=group["sd"], fmt=style + "o",
+                    capsize=3, markersize=4,
+                    label=f"{_BASELINE_LABELS.get(model, model)} ({probe})")  # fmt: skip
+    ax.set_xscale("log")
+    ax.set_xlabel("training labels used (%)")
+    ax.set_ylabel("balanced accuracy, held-out subjects")
+    if chance is not None:
+        ax.axhline(chance, color="grey", lw=0.8, ls=":")
+    ax.legend(fontsize=7, loc="best")
+    if title:
+        ax.set_title(title)
+    fig.tight_layout()
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.stem}.tmp.png")
+    fig.savefig(tmp, dpi=110)
+    plt.close(fig)
+    tmp.replace(path)
+    return path

@@ -1,0 +1,181 @@
+"""Self-supervised pretraining as a scikit-learn transformer."""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+from sklearn.base import BaseEstimator, TransformerMixin
+from sklearn.utils.validation import check_is_fitted
+from torch.utils.data import TensorDataset
+
+from ..methods import METHODS, build_method
+from ..training import pretrain
+from ..training.trainer import default_device
+from ..utils import check_option, seeded
+from .embedding import (
+    WINDOWS_DOC,
+    WindowsMixin,
+    as_windows,
+    check_positive_int,
+    embed_windows,
+    resolve_encoder,
+)
+
+
+class SSLPretrainer(WindowsMixin, TransformerMixin, BaseEstimator):
+    """Pretrain an encoder on unlabelled windows at ``fit``; embed at ``transform``.
+
+    ``fit`` ignores labels, so in a :class:`~sklearn.pipeline.Pipeline` the
+    pretraining uses the training windows of each split only, and
+    :class:`~sklearn.model_selection.GridSearchCV` can search the method's
+    hyperparameters (``method_params``) and the optimisation settings.
+
+    Parameters
+    ----------
+    encoder : str | torch.nn.Module | Path
+        A key of :data:`eeg_ssl.models.ENCODERS` (built with random weights for the
+        shape of the windows given to ``fit``), a module (copied) or a checkpoint
+        path whose encoder is further pretrained.
+    encoder_params : dict | None
+        Keyword arguments of a registry encoder (e.g. ``{"n_outputs": 64}``).
+    method : str
+        A key of :data:`eeg_ssl.methods.METHODS`.
+    method_params : dict | None
+        The method's keyword arguments (e.g. ``{"temperature": 0.2}``);
+        ``random_state`` defaults to this estimator's.
+    epochs, batch_size, lr, weight_decay
+        Optimisation settings of :func:`eeg_ssl.training.pretrain` (AdamW).
+    device : str | None
+        ``None`` uses CUDA when available.
+    units : str
+        Units in which ``mne.Epochs`` input is read.
+    random_state : int | None
+        Seed of the encoder's initialisation, the method's augmentations and the
+        shuffling order.
+    verbose : bool | str | None
+        Progress bars and log level.
+
+    Attributes
+    ----------
+    method_ : eeg_ssl.methods.SSLMethod
+        The pretrained method (encoder plus heads), in eval mode.
+    encoder_ : torch.nn.Module
+        The pretrained encoder (``method_.encoder``).
+    history_ : list of dict
+        One entry per epoch: ``epoch``, ``loss``, ``seconds``.
+    n_chans_, n_times_, n_features_in_, n_features_out_ : int
+        Fitted window shape (``n_features_in_ = n_chans_ * n_times_``) and embedding size.
+    """
+
+    def __init__(self, encoder="conv", *, encoder_params=None, method="simclr",
+                 method_params=None, epochs=10, batch_size=128, lr=1e-3, weight_decay=1e-4,
+                 device=None, units="uV", random_state=None, verbose=None):  # fmt: skip
+        self.encoder = encoder
+        self.encoder_params = encoder_params
+        self.method = method
+        self.method_params = method_params
+        self.epochs = epochs
+        self.batch_size = batch_size
+        self.lr = lr
+        self.weight_decay = weight_decay
+        self.device = device
+        self.units = units
+        self.random_state = random_state
+        self.verbose = verbose
+
+    def __sklearn_tags__(self):
+        tags = self._window_tags(super().__sklearn_tags__())
+        tags.requires_fit = True
+        tags.target_tags.required = False
+        return tags
+
+    def fit(self, X, y=None):
+        """Pretrain on the windows (labels are ignored).
+
+        Parameters
+        ----------
+        %(windows)s
+        y : ignored
+
+        Returns
+        -------
+        self : SSLPretrainer
+        """
+        check_option("method", self.method, sorted(METHODS))
+        check_positive_int(self.epochs, "epochs")
+        check_positive_int(self.batch_size, "batch_size")
+        if self.method_params is not None and not isinstance(self.method_params, dict):
+            raise TypeError(f"'method_params' must be a dict or None; got {self.method_params!r}.")
+        X = as_windows(X, units=self.units, allow_2d=True)
+        if len(X) < 2:
+            raise ValueError(
+                f"SSLPretrainer needs at least 2 windows to pretrain; got {len(X)} sample "
+                f"(n_samples = {len(X)})."
+            )
+        if X.shape[2] < 2:
+            raise ValueError(
+                f"SSLPretrainer needs windows of at least 2 samples to make augmented views; "
+                f"got {X.shape[2]} (n_features = {X.shape[2]} for 2-D input)."
+            )
+        self._set_window_shape(X)
+        encoder = resolve_encoder(self.encoder, encoder_params=self.encoder_params,
+                                  n_chans=X.shape[1], n_times=X.shape[2],
+                                  random_state=self.random_state)  # fmt: skip
+        params = dict(self.method_params or {})
+        params.setdefault("random_state", self.random_state)
+        with seeded(self.random_state):  # the method's heads
+            method = build_method(self.method, encoder, **params)
+        self.device_ = default_device(self.device)
+        self.history_ = pretrain(
+            method,
+            TensorDataset(torch.from_numpy(np.array(X))),
+            epochs=self.epochs,
+            batch_size=self.batch_size,
+            lr=self.lr,
+            weight_decay=self.weight_decay,
+            device=self.device_,
+            random_state=self.random_state,
+            verbose=self.verbose,
+        )
+        self.method_ = method.eval()
+        self.encoder_ = method.encoder
+        self._check_window_shape(X)
+        self.n_features_out_ = int(self._embed(X[:1]).shape[1])
+        return self
+
+    def _embed(self, X):
+        return embed_windows(self.encoder_, X, batch_size=self.batch_size, device=self.device_,
+                             verbose=self.verbose)  # fmt: skip
+
+    def transform(self, X):
+        """Embed windows with the pretrained encoder.
+
+        Parameters
+        ----------
+        %(windows)s
+
+        Returns
+        -------
+        features : ndarray of float64, shape (n_windows, n_features_out_)
+        """
+        check_is_fitted(self, "encoder_")
+        X = as_windows(X, units=self.units, allow_2d=True)
+        self._check_window_shape(X)
+        return self._embed(X)
+
+    def get_feature_names_out(self, input_features=None):
+        """``embedding0``, ``embedding1``, ... (one per output feature)."""
+        check_is_fitted(self, "n_features_out_")
+        return np.array([f"embedding{i}" for i in range(self.n_features_out_)], dtype=object)
+
+    def save(self, path, *, extra=None):
+        """Save the pretrained method as an eeg-ssl checkpoint (loadable by the CLI)."""
+        from ..training.checkpoint import save_checkpoint
+
+        check_is_fitted(self, "method_")
+        save_checkpoint(path, self.method_, extra=dict(extra or {}, history=self.history_))
+        return path
+
+
+for _method in (SSLPretrainer.fit, SSLPretrainer.transform):
+    _method.__doc__ = _method.__doc__.replace("%(windows)s", WINDOWS_DOC)

@@ -1,0 +1,283 @@
+"""``eeg-ssl benchmark CONFIG``: SSL methods against baselines on held-out subjects.
+
+The config (YAML) names a labelled prepared folder with subject ids (or a ``prepare``
+section that makes one), the SSL methods and the baselines; the run writes, beside its
+resolved ``config.yaml``: ``scores.csv`` (every held-out subject, fraction, seed),
+``summary.csv``, ``timings.csv``, ``invariance.csv``, ``table.md``, ``benchmark.png``
+and PCA maps of the held-out embeddings (``maps/``).
+"""
+
+from __future__ import annotations
+
+import copy
+import re
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import yaml
+
+from eeg_ssl.data import ShardDataset
+from eeg_ssl.evaluation.benchmark import (
+    BASELINES,
+    benchmark_split,
+    markdown_table,
+    plot_summary,
+    summarise_scores,
+    verdict,
+)
+from eeg_ssl.evaluation.splits import subject_folds
+from eeg_ssl.io import Recipe, prepare, read_record
+from eeg_ssl.io.manifest import atomic_write_text
+
+from .workflow import write_resolved
+
+TOP_KEYS = {
+    "out", "seed", "threads", "data", "prepare", "test_data", "test_prepare", "label_rules",
+    "subjects", "unlabelled", "n_splits", "encoder", "encoder_params", "methods", "pretrain",
+    "supervised", "baselines", "fractions", "seeds", "probes", "rates", "quick",
+}  # fmt: skip
+
+
+def load_benchmark_config(path, *, quick=False):
+    """Read a benchmark config; ``quick`` applies its ``quick`` section on top.
+
+    Relative paths (``out``, ``data``, ``test_data``, ``prepare.inputs``, ``unlabelled``)
+    are resolved against the config's folder.
+    """
+    path = Path(path)
+    if not path.exists():
+        raise FileNotFoundError(f"Config {str(path)!r} does not exist; check the path.")
+    config = yaml.safe_load(path.read_text()) or {}
+    unknown = sorted(set(config) - TOP_KEYS)
+    if unknown:
+        raise ValueError(
+            f"Unknown key(s) {unknown} in {str(path)!r}; allowed: {sorted(TOP_KEYS)}."
+        )
+    config = copy.deepcopy(config)
+    overrides = config.pop("quick", {}) or {}
+    if quick:
+        unknown = sorted(set(overrides) - TOP_KEYS)
+        if unknown:
+            raise ValueError(f"Unknown key(s) {unknown} in the 'quick' section of {str(path)!r}.")
+        config.update(overrides)
+    base = path.resolve().parent
+
+    def resolve(p):
+        return str(p) if Path(p).is_absolute() else str((base / p).resolve())
+
+    for key in ("out", "data", "test_data"):
+        if config.get(key):
+            config[key] = resolve(config[key])
+    config["unlabelled"] = [resolve(p) for p in config.get("unlabelled") or []]
+    for key in ("prepare", "test_prepare"):
+        if config.get(key):
+            inputs = config[key].get("inputs", [])
+            inputs = [inputs] if isinstance(inputs, str) else inputs
+            config[key]["inputs"] = [resolve(p) for p in inputs]
+    if not config.get("data") and not config.get("prepare"):
+        raise ValueError(
+            f"Config {str(path)!r} needs 'data' (a labelled prepared folder) or a 'prepare' "
+            f"section (inputs, recipe, ...) that makes one."
+        )
+    return config
+
+
+def _prepare(section, out, verbose):
+    section = dict(section)
+    inputs = section.pop("inputs")
+    recipe = Recipe.from_dict(section.pop("recipe", {}))
+    manifest = prepare(inputs, out, recipe, verbose=False, **section)  # MNE's logs are long
+    print(f"Prepared {len(manifest)} windows in {out}")
+    return out
+
+
+def labels_from_sources(folder, rules):
+    """Window labels from the source file names of a prepared folder.
+
+    A stop-gap for data whose label is only in the file name (eegmat) when the data
+    was not prepared with file-name label rules.
+
+    Parameters
+    ----------
+    folder : Path
+        Prepared folder (``manifest.csv`` + ``prepare.json``).
+    rules : dict
+        ``{regex: label}``; the first regex found in a recording's file name gives
+        the label of all its windows.
+
+    Returns
+    -------
+    labels : ndarray of str, shape (n_windows,)
+        In manifest order; ``""`` when no rule matches.
+    """
+    sources = {r["shard"]: Path(r["source"]).name for r in read_record(folder)["recordings"]
+               if r.get("status") == "done"}  # fmt: skip
+    shard_label = {}
+    for shard, name in sources.items():
+        shard_label[shard] = next((lab for rx, lab in rules.items() if re.search(rx, name)), "")
+    manifest = ShardDataset(folder).manifest
+    return manifest["shard"].map(shard_label).fillna("").to_numpy(dtype=str)
+
+
+def load_labelled(folder, *, label_rules=None, subjects=None, classes=None):
+    """Labelled windows of a prepared folder.
+
+    Returns
+    -------
+    X : ndarray of float32, shape (n_windows, n_chans, n_times)
+    y : ndarray of int, shape (n_windows,)
+    groups : ndarray of str, shape (n_windows,)
+    classes : list of str
+    sfreq : float
+    """
+    record = read_record(folder)
+    sfreq = float(record["recipe"].get("sfreq") or 0) or None
+    dataset = ShardDataset(folder, subjects=subjects)
+    if label_rules:
+        labels = labels_from_sources(folder, label_rules)
+        if subjects is not None:
+            keep = ShardDataset(folder).manifest["subject"].astype(str).isin(
+                [str(s) for s in subjects]).to_numpy()  # fmt: skip
+            labels = labels[keep]
+    else:
+        labels = dataset.manifest["label"].astype(str).to_numpy()
+    X, _ = dataset.load()
+    mask = labels != ""
+    classes = list(classes) if classes is not None else sorted(set(labels[mask]))
+    if len(classes) < 2:
+        raise ValueError(
+            f"The benchmark needs labelled windows of at least 2 classes in {str(folder)!r}; "
+            f"found {classes}. Prepare the data with labels (annotations or file-name rules) "
+            f"or give 'label_rules'."
+        )
+    lookup = {c: i for i, c in enumerate(classes)}
+    y = np.array([lookup.get(lab, -1) for lab in labels[mask]])
+    if (y < 0).any():
+        raise ValueError(f"Labels {sorted(set(labels[mask]) - set(classes))} of the held-out "
+                         f"data are not among the training classes {classes}.")  # fmt: skip
+    groups = dataset.groups[mask].astype(str)
+    if sfreq is None:
+        raise ValueError(
+            f"The recipe of {str(folder)!r} has no 'sfreq'; prepare with a fixed rate."
+        )
+    return X[mask], y, groups, classes, sfreq
+
+
+def run_benchmark(config_path, out=None, *, quick=False, verbose=True):
+    """Run the benchmark of a config; write the tables and plots; return the markdown table."""
+    import torch
+
+    start = time.perf_counter()
+    config = load_benchmark_config(config_path, quick=quick)
+    out = Path(out or config.get("out") or "runs/benchmark").resolve()
+    out.mkdir(parents=True, exist_ok=True)
+    seed = int(config.get("seed", 0))
+    # One intra-op thread: on a shared CPU, torch's extra threads mostly contend.
+    torch.set_num_threads(int(config.get("threads", 1)))
+    write_resolved(out, dict(config, out=str(out), quick=bool(quick)))
+
+    data = config.get("data") or _prepare(config["prepare"], out / "prepared", verbose)
+    X, y, groups, classes, sfreq = load_labelled(data, label_rules=config.get("label_rules"),
+                                                 subjects=config.get("subjects"))  # fmt: skip
+    test_data = config.get("test_data")
+    if not test_data and config.get("test_prepare"):
+        test_data = _prepare(config["test_prepare"], out / "prepared_test", verbose)
+    if test_data:
+        X_t, y_t, g_t, _, _ = load_labelled(test_data, label_rules=config.get("label_rules"),
+                                            classes=classes)  # fmt: skip
+        splits = [(X, y, groups, X_t, y_t, g_t)]
+    else:
+        splits = []
+        for train_subjects, test_subjects in subject_folds(groups, config.get("n_splits", 4),
+                                                           random_state=seed):  # fmt: skip
+            tr, te = np.isin(groups, train_subjects), np.isin(groups, test_subjects)
+            splits.append((X[tr], y[tr], groups[tr], X[te], y[te], groups[te]))
+    extra = [ShardDataset(p).load()[0] for p in config.get("unlabelled", [])]
+    X_unlabelled = np.concatenate(extra) if extra else None
+    print(f"Data: {len(X)} labelled windows of shape {X.shape[1:]} (n_chans, n_times) at "
+          f"{sfreq:g} Hz, {len(set(groups))} subjects, classes {classes}; {len(splits)} "
+          f"subject-wise split(s).")  # fmt: skip
+
+    methods = config.get("methods") or {"simclr": {}}
+    if isinstance(methods, list):
+        methods = {name: {} for name in methods}
+    scores, timings, invariance = [], [], []
+    for i, split in enumerate(splits):
+        split_start = time.perf_counter()
+        s, t, inv = benchmark_split(
+            *split,
+            sfreq=sfreq,
+            methods=methods,
+            encoder=config.get("encoder", "conv"),
+            encoder_params=config.get("encoder_params"),
+            pretrain_params=config.get("pretrain"),
+            supervised_params=config.get("supervised"),
+            baselines=config.get("baselines", list(BASELINES)),
+            fractions=config.get("fractions", [0.01, 0.1, 1.0]),
+            seeds=config.get("seeds", [0, 1, 2]),
+            probes=config.get("probes", ["linear"]),
+            X_unlabelled=X_unlabelled,
+            rates=config.get("rates", [0.5, 0.75, 1.25, 1.5, 2.0]),
+            map_dir=out / "maps" if i == 0 else None,
+            class_names=classes,
+            random_state=seed,
+            verbose=False,
+        )
+        scores.append(s.assign(split=i))
+        timings.append(t.assign(split=i))
+        invariance.append(inv.assign(split=i))
+        # partial results, so a long run can be inspected (and survives an interruption)
+        atomic_write_text(out / "scores_partial.csv",
+                          pd.concat(scores, ignore_index=True).to_csv(index=False))  # fmt: skip
+        print(f"split {i + 1}/{len(splits)} done in {time.perf_counter() - split_start:.0f} s")
+    scores = pd.concat(scores, ignore_index=True)
+    timings = pd.concat(timings, ignore_index=True)
+    invariance = pd.concat(invariance, ignore_index=True)
+    summary = summarise_scores(scores, timings)
+    table = markdown_table(summary)
+    checks = verdict(summary)
+    inv_table = (invariance.groupby(["model", "rate"], sort=False)["cosine_mean"].mean()
+                 .unstack("rate"))  # fmt: skip
+    elapsed = time.perf_counter() - start
+
+    for name, frame in (("scores", scores), ("timings", timings), ("summary", summary),
+                        ("invariance", invariance), ("verdict", checks)):  # fmt: skip
+        atomic_write_text(out / f"{name}.csv", frame.to_csv(index=False))
+    report = [
+        f"Balanced accuracy on held-out subjects (mean ± sd over {scores['subject'].nunique()} "
+        f"subjects; seeds averaged per subject). Wall time: sum over splits, seconds.",
+        "",
+        table,
+        "",
+        "Resampling invariance (mean cosine similarity of a held-out window's embedding and "
+        "its resampled version; 'other window' = a different window):",
+        "",
+        inv_table.to_markdown(floatfmt=".3f") if _has_tabulate() else inv_table.to_string(),
+        "",
+        "Done-when check (linear probe; at 100% labels >= best classical baseline, at 10% "
+        "labels > supervised from scratch):",
+        "",
+        checks.to_string(index=False),
+        "",
+        f"Total wall time: {elapsed:.0f} s",
+    ]
+    atomic_write_text(out / "table.md", "\n".join(report) + "\n")
+    try:
+        plot_summary(summary, out / "benchmark.png", chance=1 / len(classes),
+                     title=f"{Path(config_path).stem}: held-out subjects")  # fmt: skip
+    except ImportError as err:
+        print(f"No plot: {err}")
+    return "\n".join(report)
+
+
+def _has_tabulate():
+    try:
+        import tabulate  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+__all__ = ["labels_from_sources", "load_benchmark_config", "load_labelled", "run_benchmark"]

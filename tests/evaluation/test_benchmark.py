@@ -1,0 +1,165 @@
+"""The benchmark: library functions on simulated windows, and the CLI end to end."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+import yaml
+
+from eeg_ssl.evaluation.benchmark import (
+    benchmark_split,
+    markdown_table,
+    summarise_scores,
+    verdict,
+)
+from eeg_ssl.simulation import simulate_windows
+
+TINY = {"n_outputs": 8, "n_filters": 4, "n_blocks": 2}
+
+
+@pytest.fixture(autouse=True, scope="module")
+def _one_thread():
+    n = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(n)
+
+
+@pytest.fixture(scope="module")
+def split_result(tmp_path_factory):
+    X, y, g = simulate_windows(96, 4, 128, sfreq=64.0, n_subjects=6, effect=2.0, random_state=0)
+    tr, te = g < 4, g >= 4
+    maps = tmp_path_factory.mktemp("maps")
+    scores, timings, invariance = benchmark_split(
+        X[tr], y[tr], g[tr], X[te], y[te], g[te], sfreq=64.0,
+        methods={"simclr": {"method_params": {"projection_dim": 8, "hidden_dim": 16},
+                            "grid": [{"lr": 1e-3}, {"lr": 1e-2}]}},
+        encoder_params=TINY, pretrain_params={"epochs": 1, "batch_size": 16},
+        supervised_params={"epochs": 1, "min_steps": 3}, fractions=(0.25, 1.0), seeds=(0, 1),
+        probes=("linear", "knn"), rates=(0.5, 2.0), map_dir=maps, verbose=False,
+    )  # fmt: skip
+    return scores, timings, invariance, maps
+
+
+def test_benchmark_split__every_model_scored_on_held_out_subjects(split_result):
+    scores, timings, invariance, maps = split_result
+    models = set(scores["model"])
+    assert models == {"simclr", "random_weights", "band_power", "riemann", "supervised"}
+    assert set(scores["subject"].astype(str)) == {"4", "5"}  # held-out subjects only
+    assert scores["balanced_accuracy"].between(0, 1).all()
+    # 2 subjects x (2 seeds at 25 % + 1 at 100 %) per model and probe
+    per = scores.groupby(["model", "probe"]).size()
+    assert (per == 6).all() and ("simclr", "knn") in per.index
+    assert set(timings["model"]) == models and (timings["seconds"] > 0).all()
+    simclr = timings.set_index("model").loc["simclr"]
+    assert simclr["selected"] in ("{'lr': 0.001}", "{'lr': 0.01}")
+    assert set(invariance["model"]) == {"simclr", "random_weights"}
+    assert sorted(p.name for p in maps.glob("*.png")) == ["random_weights.png", "simclr.png"]
+
+
+def test_summary_table_and_verdict__from_scores(split_result):
+    scores, timings, _, _ = split_result
+    summary = summarise_scores(scores, timings)
+    assert set(summary["n_subjects"]) == {2}
+    table = markdown_table(summary)
+    assert "| simclr | ssl | linear |" in table and "25% labels" in table
+    assert "log band power" in table and "supervised from scratch" in table
+    result = verdict(summary, low=0.25)
+    assert list(result["method"]) == ["simclr"]
+    row = result.iloc[0]
+    expected = row["high"] >= row["best_classical_high"] and row["low"] > row["supervised_low"]
+    assert bool(row["passes"]) == bool(expected)
+
+
+def test_verdict__compares_against_the_right_rows():
+    rows = [
+        ("a", "ssl", "linear", 0.1, 0.70), ("a", "ssl", "linear", 1.0, 0.80),
+        ("b", "ssl", "linear", 0.1, 0.50), ("b", "ssl", "linear", 1.0, 0.90),
+        ("band_power", "baseline", "linear", 1.0, 0.75),
+        ("riemann", "baseline", "linear", 1.0, 0.78),
+        ("supervised", "baseline", "finetune", 0.1, 0.60),
+    ]  # fmt: skip
+    summary = pd.DataFrame(rows, columns=["model", "kind", "probe", "fraction", "mean"])
+    result = verdict(summary).set_index("method")
+    assert result.loc["a", "passes"] and not result.loc["b", "passes"]  # b fails at 10 %
+    assert result.loc["a", "best_classical_high"] == 0.78
+
+
+def _sample_config(tmp_path, sample_dir, **extra):
+    config = {
+        "out": str(tmp_path / "bench"),
+        "prepare": {
+            "inputs": [str(sample_dir / "sub-0[1-6]_*.edf")],
+            "subject_pattern": "sub-([^_]+)",
+            "recipe": {"picks": ["eeg"], "l_freq": 1.0, "h_freq": 30.0, "sfreq": 64.0,
+                       "window_seconds": 2.0, "label_source": "annotations"},
+        },
+        "n_splits": 2, "encoder_params": TINY,
+        "methods": {"simclr": {"method_params": {"projection_dim": 8, "hidden_dim": 16}}},
+        "pretrain": {"epochs": 1, "batch_size": 32},
+        "supervised": {"epochs": 1, "min_steps": 2},
+        "fractions": [0.5, 1.0], "seeds": [0], "rates": [0.5],
+    }  # fmt: skip
+    config.update(extra)
+    path = tmp_path / "bench.yaml"
+    path.write_text(yaml.safe_dump(config))
+    return path
+
+
+def test_cli_benchmark__writes_tables_and_plot(tmp_path, sample_dir, capsys):
+    from pipelines.cli import main
+
+    path = _sample_config(tmp_path, sample_dir)
+    assert main(["--quiet", "benchmark", str(path)]) == 0
+    out = tmp_path / "bench"
+    for name in ("scores.csv", "summary.csv", "timings.csv", "invariance.csv", "table.md",
+                 "config.yaml", "benchmark.png", "maps/simclr.png"):  # fmt: skip
+        assert (out / name).exists(), name
+    printed = capsys.readouterr().out
+    assert "| simclr | ssl | linear |" in printed and "Total wall time" in printed
+    summary = pd.read_csv(out / "summary.csv")
+    assert set(summary["n_subjects"]) == {6}  # every subject held out once
+    assert (out / "benchmark.png").read_bytes()[:4] == b"\x89PNG"
+
+
+def test_cli_benchmark__bad_config_is_named(tmp_path, sample_dir, capsys):
+    from pipelines.cli import main
+
+    path = _sample_config(tmp_path, sample_dir, baselines=["band_powr"])
+    assert main(["--quiet", "benchmark", str(path)]) == 2
+    assert "band_powr" in capsys.readouterr().err
+    path.write_text(yaml.safe_dump({"methods": ["simclr"]}))
+    assert main(["--quiet", "benchmark", str(path)]) == 2
+    assert "needs 'data'" in capsys.readouterr().err
+
+
+def test_labels_from_sources__file_name_rules(tmp_path, sample_dir):
+    from eeg_ssl.io import prepare
+    from pipelines.benchmark import labels_from_sources, load_labelled
+
+    prepare(str(sample_dir / "sub-0[12]_*.edf"), tmp_path / "p", {"sfreq": 64.0},
+            subject_pattern="sub-([^_]+)", verbose=False)  # fmt: skip
+    labels = labels_from_sources(tmp_path / "p", {"sub-01": "one", "sub-02": "two"})
+    assert set(labels) == {"one", "two"}
+    X, y, groups, classes, sfreq = load_labelled(tmp_path / "p", label_rules={"sub-01": "one",
+                                                 "sub-02": "two"})  # fmt: skip
+    assert classes == ["one", "two"] and sfreq == 64.0
+    np.testing.assert_array_equal(y, (groups == "02").astype(int))
+
+
+@pytest.mark.slow
+def test_cli_benchmark__eegmat_quick(shared_data, tmp_path):
+    """The CI run on real EEG: `eeg-ssl benchmark pipelines/benchmarks/eegmat.yaml --quick`."""
+    from pathlib import Path
+
+    from pipelines.cli import main
+
+    config = Path(__file__).resolve().parents[2] / "pipelines" / "benchmarks" / "eegmat.yaml"
+    assert main(["--quiet", "benchmark", str(config), "--quick", "--out", str(tmp_path)]) == 0
+    summary = pd.read_csv(tmp_path / "summary.csv")
+    assert {"simclr", "band_power", "riemann", "supervised", "random_weights"} <= set(
+        summary["model"]
+    )
+    assert set(summary["n_subjects"]) == {6}
