@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import sys
 import time
-from pathlib import Path
 
 import yaml
 
@@ -24,13 +23,14 @@ def build_parser():
     sub = parser.add_subparsers(dest="command", required=True)
 
     p = sub.add_parser("prepare", help="recordings -> HDF5 shards + manifest")
-    p.add_argument("inputs", nargs="+", help="recording files, folders' globs (quote them)")
+    p.add_argument("inputs", nargs="*", help="recording files, folders' globs (quote them)")
     p.add_argument("--out", required=True, help="prepared folder to write")
     p.add_argument("--config", help="YAML file whose 'prepare' section gives the defaults")
     p.add_argument("--set", dest="recipe", action="append", type=_kv, default=[],
                    metavar="KEY=VALUE", help="recipe entry, e.g. --set sfreq=128 --set l_freq=0.5")
     p.add_argument("--subject-pattern", help="regex whose first group in a file name is the subject")
     p.add_argument("--on-error", choices=["raise", "warn"])
+    p.add_argument("--n-jobs", type=int, help="recordings prepared in parallel")
 
     p = sub.add_parser("pretrain", help="self-supervised pretraining on a prepared folder")
     p.add_argument("data", help="prepared folder")
@@ -51,6 +51,11 @@ def build_parser():
     p.add_argument("--train-subjects", nargs="+")
     p.add_argument("--out", required=True)
     p.add_argument("--seed", type=int, default=0)
+
+    p = sub.add_parser("benchmark", help="SSL methods vs baselines on held-out subjects")
+    p.add_argument("config", help="benchmark YAML (see pipelines/benchmarks/)")
+    p.add_argument("--out", help="output folder (default: the config's 'out')")
+    p.add_argument("--quick", action="store_true", help="apply the config's 'quick' section")
 
     p = sub.add_parser("run", help="prepare + pretrain + evaluate from one YAML config")
     p.add_argument("config")
@@ -78,7 +83,10 @@ def main(argv=None):
     try:
         if args.command == "prepare":
             cfg = _section(args.config, "prepare")
-            cfg["inputs"] = args.inputs
+            if args.inputs:
+                cfg["inputs"] = args.inputs
+            if args.n_jobs:
+                cfg["n_jobs"] = args.n_jobs
             cfg["recipe"] = dict(cfg.get("recipe", {}), **dict(args.recipe))
             if args.subject_pattern:
                 cfg["subject_pattern"] = args.subject_pattern
@@ -99,6 +107,10 @@ def main(argv=None):
             if args.train_subjects:
                 cfg["train_subjects"] = args.train_subjects
             print(workflow.run_evaluate(cfg, args.data, args.checkpoint, args.out, seed=args.seed))
+        elif args.command == "benchmark":
+            from .benchmark import run_benchmark
+
+            print(run_benchmark(args.config, args.out, quick=args.quick, verbose=verbose))
         elif args.command == "run":
             table = workflow.run_all(args.config, args.out, verbose=verbose)
             print()

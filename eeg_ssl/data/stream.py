@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -17,6 +19,38 @@ def rank_and_world():
     if torch.distributed.is_available() and torch.distributed.is_initialized():
         return torch.distributed.get_rank(), torch.distributed.get_world_size()
     return 0, 1
+
+
+class _BufferPool:
+    """Batch arrays recycled once no consumer references them any more.
+
+    Fresh memory costs a page fault per page on first write (in a VM, as much as the
+    read itself); recycling a few arrays keeps the stream's reads on warm memory.
+    Hand-written because torch's ``DataLoader`` has no hook for the producer's memory.
+    An array is reused only when its reference count shows that the pool alone holds
+    it (every tensor made by ``torch.from_numpy`` holds a reference to its array), so a
+    batch kept by the caller is never overwritten.
+    """
+
+    def __init__(self, shape, size):
+        self.shape, self.size = tuple(shape), int(size)
+        self.arrays = [np.empty(0, dtype=np.float32)]
+        self.free_refs = self._refs(0)  # count when only the pool holds an array
+        self.arrays = []
+
+    def _refs(self, i):
+        return sys.getrefcount(self.arrays[i])
+
+    def take(self):
+        """A free array of ``shape`` (float32, contents undefined)."""
+        for i in range(len(self.arrays)):
+            if self._refs(i) == self.free_refs:
+                return self.arrays[i]
+        array = np.empty(self.shape, dtype=np.float32)
+        if len(self.arrays) < self.size:
+            array.fill(0)  # fault the pages in from user space (cheaper than in the copy)
+            self.arrays.append(array)
+        return array
 
 
 class ShardStream(IterableDataset):
@@ -61,11 +95,24 @@ class ShardStream(IterableDataset):
         self.drop_last = drop_last
         self.random_state = random_state
         self.epoch = 0
+        self._pool = None  # (pid, _BufferPool): recycled batch arrays of this process
         if self.block_size < 1 or self.buffer_blocks < 1:
             raise ValueError(
                 f"'block_size' and 'buffer_blocks' must be >= 1; got {block_size!r}, "
                 f"{buffer_blocks!r}."
             )
+
+    def __getstate__(self):
+        state = self.__dict__.copy()
+        state["_pool"] = None  # arrays stay in their process
+        return state
+
+    def _batch_pool(self, shape, capacity):
+        pid = os.getpid()
+        if self._pool is None or self._pool[0] != pid or self._pool[1].shape != shape:
+            # a buffer's batches + the one the consumer holds + one in flight
+            self._pool = (pid, _BufferPool(shape, -(-capacity // shape[0]) + 2))
+        return self._pool[1]
 
     def set_epoch(self, epoch):
         """Use a different (but reproducible) order for ``epoch``."""
@@ -76,19 +123,19 @@ class ShardStream(IterableDataset):
         return self.base.classes
 
     def _blocks(self):
-        """Blocks ``(shard, first_pos, last_pos)``: runs of consecutive rows of one shard."""
+        """Blocks ``(first_pos, stop_pos)``: runs of <= block_size consecutive rows of a shard."""
         shards, rows = self.base._shards, self.base._rows
-        blocks, start = [], 0
-        for i in range(1, len(rows) + 1):
-            end_run = (
-                i == len(rows)
-                or shards[i] != shards[start]
-                or rows[i] != rows[i - 1] + 1
-                or i - start == self.block_size
-            )
-            if end_run:
-                blocks.append((start, i))
-                start = i
+        if len(rows) == 0:
+            return []
+        # a new run starts where the shard changes or the row does not follow
+        new_run = np.ones(len(rows), dtype=bool)
+        new_run[1:] = (shards[1:] != shards[:-1]) | (np.diff(rows) != 1)
+        run_start = np.flatnonzero(new_run)
+        run_stop = np.append(run_start[1:], len(rows))
+        blocks = []
+        for start, stop in zip(run_start.tolist(), run_stop.tolist()):
+            blocks.extend((s, min(s + self.block_size, stop))
+                          for s in range(start, stop, self.block_size))  # fmt: skip
         return blocks
 
     def _my_blocks(self):
@@ -134,39 +181,48 @@ class ShardStream(IterableDataset):
         if current:
             yield current
 
+    def _fill(self, group, rng, pool, shape):
+        """Read one shuffle buffer: ``(batches, labels)`` in shuffled order."""
+        base, batch = self.base, self.batch_size or 1
+        n = sum(e - s for s, e in group)
+        order = rng.permutation(n) if self.shuffle else np.arange(n)
+        # window j of the buffer goes to row slot[j] of the buffer's output; each block is
+        # read by one scatter read straight into its windows' rows (one copy from the page
+        # cache, no intermediate buffer). Batches are separate arrays of batch_size rows,
+        # recycled from the pool once the consumer has dropped them (the row views made
+        # here die with this call, so they never pin a batch).
+        slot = np.empty(n, dtype=np.int64)
+        slot[order] = np.arange(n)
+        outs = [
+            pool.take() if n - i >= batch else np.empty((n - i,) + shape, dtype=np.float32)
+            for i in range(0, n, batch)
+        ]
+        out_y = np.empty(n, dtype=np.int64)
+        pos = 0
+        for s, e in group:
+            dest = slot[pos : pos + e - s]
+            rows_out = [outs[k // batch][k % batch] for k in dest]
+            base._reader(base._shards[s]).read_into(int(base._rows[s]), rows_out)
+            out_y[dest] = base.targets[s:e]
+            pos += e - s
+        return outs, out_y
+
     def __iter__(self):
         blocks, rng = self._my_blocks()
-        base = self.base
-        targets, shards, rows = base.targets, base._shards, base._rows
-        shape = base.shape  # (C, T)
+        shape = tuple(self.base.shape)  # (C, T)
         batch = self.batch_size or 1
+        capacity = self.buffer_blocks * self.block_size
+        pool = self._batch_pool((batch,) + shape, max(capacity, batch))
         for group in self._buffers(blocks):
-            n = sum(e - s for s, e in group)
-            order = rng.permutation(n) if self.shuffle else np.arange(n)
-            # window j of the buffer goes to row slot[j] of the buffer's output; each
-            # block is read by one scatter read straight into its windows' rows (one copy
-            # from the page cache, no intermediate buffer). Batches are separate arrays of
-            # batch_size rows, which the allocator reuses from one batch to the next.
-            slot = np.empty(n, dtype=np.int64)
-            slot[order] = np.arange(n)
-            outs = [
-                np.empty((min(batch, n - i),) + shape, dtype=np.float32)
-                for i in range(0, n, batch)
-            ]
-            out_y = np.empty(n, dtype=np.int64)
-            pos = 0
-            for s, e in group:
-                dest = slot[pos : pos + e - s]
-                rows_out = [outs[k // batch][k % batch] for k in dest]
-                base._reader(shards[s]).read_into(int(rows[s]), rows_out)
-                out_y[dest] = targets[s:e]
-                pos += e - s
+            x = None  # drop our reference to the last batch before taking from the pool
+            outs, out_y = self._fill(group, rng, pool, shape)
             if self.batch_size is None:
-                for i, x in enumerate(outs):
+                for i in range(len(outs)):
+                    x, outs[i] = outs[i], None
                     yield torch.from_numpy(x[0]), int(out_y[i])
                 continue
-            for i, x in enumerate(outs):
+            for i in range(len(outs)):
+                x, outs[i] = outs[i], None  # the consumer owns the batch now
                 if self.drop_last and len(x) < batch:
                     break
-                outs[i] = None  # the consumer owns the batch now
                 yield torch.from_numpy(x), torch.from_numpy(out_y[i * batch : i * batch + len(x)])

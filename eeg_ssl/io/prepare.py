@@ -315,6 +315,9 @@ def _finish(out_dir, recordings, results, recipe, on_error):
             warnings.warn(f"Skipped {res['source']!r}: {reason}", stacklevel=3)
             continue
         res["n_windows"] = info["n_windows"]
+        # layout for the loaders, which then read the shard without opening HDF5
+        res["windows_offset"] = info["windows_offset"]
+        res["window_shape"] = [int(info["n_chans"]), int(info.get("n_times", 0))]
         mask = np.where(info["ch_mask"], "1", "0")
         masks = ["".join(row) for row in mask]
         sfreq = info["sfreq"]

@@ -233,7 +233,19 @@ def read_shard_info(path):
         info["segments"] = (
             h5["segments"][()] if "segments" in h5 else np.zeros(n_windows, dtype=np.int64)
         )
+        info["windows_offset"] = windows_offset(h5["windows"])
     return info
+
+
+def windows_offset(dset):
+    """Byte offset of a contiguous, uncompressed float32 ``/windows`` in its file, else None.
+
+    Loaders read such shards with ``os.preadv`` at this offset (without opening HDF5).
+    """
+    if dset.chunks is not None or dset.compression is not None or dset.dtype != np.float32:
+        return None
+    offset = dset.id.get_offset()
+    return None if offset is None else int(offset)
 
 
 def read_shard(path):

@@ -7,7 +7,9 @@ import difflib
 import numbers
 
 import numpy as np
-import torch
+
+# torch is imported inside the functions that need it, so that `eeg_ssl.io` (prepare)
+# runs without loading torch (~0.9 GB of RSS with braindecode).
 
 
 def check_option(name, value, allowed):
@@ -61,6 +63,8 @@ def torch_generator(random_state, device="cpu"):
     ``None`` draws a fresh seed from the OS, so results differ between calls;
     an int gives the same stream every time.
     """
+    import torch
+
     if isinstance(random_state, torch.Generator):
         return random_state
     if random_state is None:
@@ -82,6 +86,8 @@ def seeded(random_state):
     generator argument, so model construction is seeded this way (the global state
     is restored on exit).
     """
+    import torch
+
     if random_state is None:
         yield
         return

@@ -76,3 +76,55 @@ def test_to_braindecode__windows_and_targets(prepared):
     x0, y0 = concat[0][:2]
     np.testing.assert_allclose(x0 * 1e6, X[0], rtol=1e-5, atol=1e-4)
     assert y0 == y[0]
+
+
+def _row_labels(ds):
+    """{bytes of a window: its target} for checking yielded (x, y) pairs."""
+    X, y = ds.load()
+    return {X[i].tobytes(): int(y[i]) for i in range(len(X))}
+
+
+def test_shard_stream__batches_kept_by_the_caller_are_never_recycled(prepared):
+    ds = ShardDataset(prepared)
+    truth = _row_labels(ds)
+    stream = ShardStream(prepared, batch_size=16, block_size=8, buffer_blocks=4, random_state=0)
+    kept = []
+    for epoch in range(3):  # 8 batches a pass; the pool holds only 2 + 2 arrays
+        stream.set_epoch(epoch)
+        kept.extend(DataLoader(stream, batch_size=None))
+    pairs = [(x.numpy()[i].tobytes(), int(yb[i])) for x, yb in kept for i in range(len(x))]
+    assert len(pairs) == 3 * len(ds)
+    assert all(truth.get(key) == label for key, label in pairs)  # nothing overwritten
+    assert sorted(key for key, _ in pairs) == sorted(list(truth) * 3)
+
+
+def test_shard_stream__dropped_batches_reuse_pool_memory(prepared):
+    ds = ShardDataset(prepared)
+    truth = _row_labels(ds)
+    stream = ShardStream(prepared, batch_size=16, block_size=8, buffer_blocks=4, random_state=0)
+    pointers, n = set(), 0
+    for epoch in range(2):
+        stream.set_epoch(epoch)
+        for xb, yb in stream:
+            pointers.add(xb.data_ptr())
+            assert all(truth[xb.numpy()[i].tobytes()] == int(yb[i]) for i in range(len(xb)))
+            n += len(xb)
+    assert n == 2 * len(ds)
+    assert len(pointers) <= 4  # 16 batches served from a pool of 2 + 2 arrays
+
+
+def test_shard_dataset__recorded_layout_and_hdf5_fallback_agree(prepared):
+    import json
+
+    X, _ = ShardDataset(prepared).load()
+    record_path = prepared / "prepare.json"
+    record = json.loads(record_path.read_text())
+    assert all(rec["windows_offset"] > 0 for rec in record["recordings"])
+    for rec in record["recordings"]:
+        rec["windows_offset"] = 10**12  # not this file: the reader must fall back to HDF5
+    record_path.write_text(json.dumps(record))
+    ds = ShardDataset(prepared)
+    np.testing.assert_array_equal(ds.load()[0], X)
+    assert ds._reader(ds._shards[0]).mapped  # HDF5 gave the true offset
+    np.testing.assert_array_equal(torch.stack([x for x, _ in ds.__getitems__([5, 2, 9])]),
+                                  torch.from_numpy(X[[5, 2, 9]]))  # fmt: skip

@@ -12,16 +12,23 @@ from eeg_ssl.simulation import simulate_raw
 RTOL = 1e-9
 
 
-def _mne_reference(raw, l_freq, h_freq, sfreq):
+# Stated tolerance of resample_method="polyphase" against MNE's FFT resampling at the exact
+# ratio (npad=0 where n_times * 128 / 160 is an integer), as fractions of the peak |signal|:
+POLY_INTERIOR = 2e-3  # beyond 1 s from either end (measured 6e-4 on eegmmidb)
+POLY_EDGES = 2e-2  # first/last second, different edge padding (measured 1e-2)
+
+
+def _mne_reference(raw, l_freq, h_freq, sfreq, method="fft"):
     raw = raw.copy().load_data().pick("eeg").filter(l_freq, h_freq, verbose="error")
-    return raw.resample(sfreq, verbose="error").get_data(units="uV")
+    return raw.resample(sfreq, method=method, verbose="error").get_data(units="uV")
 
 
+@pytest.mark.parametrize("method", ["fft", "polyphase"])
 @pytest.mark.parametrize("engine", ["mne", "fast"])
-def test_preprocess__matches_mne_filter_resample(shared_data, engine):
+def test_preprocess__matches_mne_filter_resample(shared_data, engine, method):
     raw = mne.io.read_raw(shared_data / "eegmmidb/S001/S001R04.edf", verbose="error")
-    expected = _mne_reference(raw, 0.5, 40.0, 128.0)
-    out = preprocess(raw.copy(), Recipe(engine=engine, picks=("eeg",)))
+    expected = _mne_reference(raw, 0.5, 40.0, 128.0, method)
+    out = preprocess(raw.copy(), Recipe(engine=engine, picks=("eeg",), resample_method=method))
     assert out.data.shape == expected.shape
     np.testing.assert_allclose(
         out.data, expected, rtol=0, atol=RTOL * np.abs(expected).max() + 1e-4
@@ -30,6 +37,21 @@ def test_preprocess__matches_mne_filter_resample(shared_data, engine):
         np.abs(expected).astype(np.float32)
     )
     assert ulp.max() <= 2  # within 2 float32 ulp of MNE
+
+
+@pytest.mark.parametrize("name", ["S001/S001R04.edf", "S002/S002R01.edf"])
+def test_resample_method__polyphase_within_stated_tolerance_of_fft(shared_data, name):
+    raw = mne.io.read_raw(shared_data / "eegmmidb" / name, verbose="error")
+    poly = preprocess(raw.copy(), Recipe(engine="fast", picks=("eeg",),
+                                         resample_method="polyphase")).data  # fmt: skip
+    filtered = raw.copy().load_data().pick("eeg").filter(0.5, 40.0, verbose="error")
+    assert filtered.n_times * 4 % 5 == 0  # 160 -> 128 Hz: an exact FFT grid with npad=0
+    exact = filtered.resample(128.0, npad=0, verbose="error").get_data(units="uV")
+    peak, diff = np.abs(exact).max(), np.abs(poly - exact)
+    assert diff[:, 128:-128].max() <= POLY_INTERIOR * peak
+    assert diff.max() <= POLY_EDGES * peak
+    assert diff.max() > 0  # they are different methods
+    assert Recipe(resample_method="polyphase").hash() != Recipe().hash()
 
 
 def test_fir_filter__equals_mne_at_non_integer_sfreq(shared_data):
@@ -74,6 +96,8 @@ def test_apply_recipe__returns_mne_object_with_new_sfreq():
 def test_recipe__rejects_bad_options():
     with pytest.raises(ValueError, match="engine"):
         Recipe(engine="fastest")
+    with pytest.raises(ValueError, match="Did you mean 'polyphase'"):
+        Recipe(resample_method="polyphas")
     with pytest.raises(ValueError, match="tmax"):
         Recipe(label_source="events")
     with pytest.raises(ValueError, match="Unknown recipe key"):
