@@ -1,11 +1,42 @@
 """SSL methods, one file each, and the ``METHODS`` registry."""
 
 from ..utils import check_option
+from .autoencoder import Autoencoder
+from .barlow_twins import BarlowTwins
 from .base import SSLMethod
+from .byol import BYOL
+from .cpc import CPC
+from .mae import MaskedAutoencoder
+from .mixup import Mixup
+from .moco import MoCo
+from .relative_positioning import RelativePositioning
+from .resampling_contrastive import ResamplingContrastive
 from .simclr import SimCLR
+from .swav import SwAV
+from .temporal_shuffling import TemporalShuffling
+from .transformation_prediction import TransformationPrediction
+from .vicreg import VICReg
 
 #: SSL methods by name. Each is ``Method(encoder, **keyword_arguments)``.
-METHODS = {cls.name: cls for cls in (SimCLR,)}
+METHODS = {
+    cls.name: cls
+    for cls in (
+        SimCLR,
+        MoCo,
+        BYOL,
+        SwAV,
+        VICReg,
+        BarlowTwins,
+        ResamplingContrastive,
+        Autoencoder,
+        MaskedAutoencoder,
+        CPC,
+        RelativePositioning,
+        TemporalShuffling,
+        TransformationPrediction,
+        Mixup,
+    )
+}
 
 
 def build_method(name, encoder, **kwargs):
@@ -23,4 +54,22 @@ def build_method(name, encoder, **kwargs):
     return METHODS[name](encoder, **kwargs)
 
 
-__all__ = ["METHODS", "SSLMethod", "SimCLR", "build_method"]
+__all__ = [
+    "METHODS",
+    "SSLMethod",
+    "SimCLR",
+    "MoCo",
+    "BYOL",
+    "SwAV",
+    "VICReg",
+    "BarlowTwins",
+    "ResamplingContrastive",
+    "Autoencoder",
+    "MaskedAutoencoder",
+    "CPC",
+    "RelativePositioning",
+    "TemporalShuffling",
+    "TransformationPrediction",
+    "Mixup",
+    "build_method",
+]

@@ -22,9 +22,22 @@ class SSLMethod(nn.Module):
     """
 
     name = None
+    #: Registry names (``eeg_ssl.models.ENCODERS``) of the encoders the method's view
+    #: recipe works with; ``None`` means any braindecode-signature encoder.
+    compatible_encoders = None
 
     def __init__(self, encoder):
         super().__init__()
+        if self.compatible_encoders is not None:
+            from ..models import ENCODERS
+
+            allowed = tuple(ENCODERS[n] for n in self.compatible_encoders)
+            if not isinstance(encoder, allowed):
+                raise ValueError(
+                    f"Method {self.name!r} needs an encoder of kind "
+                    f"{list(self.compatible_encoders)} (eeg_ssl.models.ENCODERS); got "
+                    f"{type(encoder).__name__}. Build one with eeg_ssl.build_encoder."
+                )
         self.encoder = encoder
         self.hparams = {}
 

@@ -1,11 +1,17 @@
 """Encoders with braindecode's signature, and the encoder registry."""
 
 from ..utils import check_option
+from .braindecode_adapter import BraindecodeAdapter
 from .conv_encoder import ConvEncoder
+from .patch_transformer import PatchTransformer
 
 #: Encoders by name. Each takes ``n_chans, n_outputs, n_times, ..., chs_info,
 #: input_window_seconds, sfreq`` (braindecode's ``EEGModuleMixin`` signature).
-ENCODERS = {"conv": ConvEncoder}
+ENCODERS = {
+    "conv": ConvEncoder,
+    "patch_transformer": PatchTransformer,
+    "braindecode": BraindecodeAdapter,
+}
 
 
 def build_encoder(name, *, n_chans, n_times, n_outputs=128, sfreq=None, **kwargs):
@@ -21,7 +27,9 @@ def build_encoder(name, *, n_chans, n_times, n_outputs=128, sfreq=None, **kwargs
         The encoder's own hyperparameters.
     """
     check_option("encoder", name, ENCODERS)
-    return ENCODERS[name](n_chans=n_chans, n_outputs=n_outputs, n_times=n_times, sfreq=sfreq, **kwargs)
+    return ENCODERS[name](
+        n_chans=n_chans, n_outputs=n_outputs, n_times=n_times, sfreq=sfreq, **kwargs
+    )
 
 
 def encoder_name(encoder):
@@ -35,4 +43,11 @@ def encoder_name(encoder):
     )
 
 
-__all__ = ["ENCODERS", "ConvEncoder", "build_encoder", "encoder_name"]
+__all__ = [
+    "ENCODERS",
+    "BraindecodeAdapter",
+    "ConvEncoder",
+    "PatchTransformer",
+    "build_encoder",
+    "encoder_name",
+]

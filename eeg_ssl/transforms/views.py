@@ -5,7 +5,14 @@ from __future__ import annotations
 from torch import nn
 
 from ..utils import check_random_state
-from .transforms import AmplitudeScale, Compose, GaussianNoise, TimeCrop
+from .transforms import (
+    AmplitudeScale,
+    ChannelDropout,
+    Compose,
+    GaussianNoise,
+    Resample,
+    TimeMask,
+)
 
 
 class MultiView(nn.Module):
@@ -30,27 +37,171 @@ def contrastive_views(
     scale_probability=0.8,
     random_state=None,
 ):
-    """The SimCLR view recipe for EEG: random time crop, Gaussian noise, scaling.
+    """The SimCLR view recipe for EEG: random resized time crop, Gaussian noise, scaling.
+
+    Each view keeps a random stretch of ``crop_fraction`` to all of the window (at a
+    random offset) and brings it back to ``n_times`` samples by linear interpolation:
+    the time-axis analogue of SimCLR's ``RandomResizedCrop``. Views keep the window
+    length, so fixed-length encoders (braindecode models, patch Transformers) accept
+    them.
 
     Parameters
     ----------
     n_times : int
-        Samples per input window.
+        Samples per input window (and per view).
+    n_views : int
+        Number of views.
     crop_fraction : float
-        Crop length as a fraction of ``n_times`` (the output length is fixed).
+        Shortest crop, as a fraction of ``n_times``, in (0, 1]; 1 disables cropping.
+    noise_std : float
+        Gaussian noise std relative to each window's std.
+    noise_probability : float
+    scale_range : tuple of float
+        Random amplitude scaling range.
+    scale_probability : float
+    random_state : int | None
 
     Returns
     -------
     MultiView
-        Produces ``n_views`` tensors of shape (B, C, round(crop_fraction * n_times)).
+        Produces ``n_views`` tensors of shape (B, C, n_times).
     """
+    if n_views < 1:
+        raise ValueError(f"'n_views' must be >= 1; got {n_views!r}.")
+    if not 0.0 < crop_fraction <= 1.0:
+        raise ValueError(f"'crop_fraction' must be in (0, 1]; got {crop_fraction!r}.")
     rng = check_random_state(random_state)
     seeds = rng.integers(2**31, size=(n_views, 3))
-    crop = max(1, int(round(crop_fraction * n_times)))
+    # a crop of n_times / rate samples resized to n_times: rates in [1, 1 / crop_fraction]
+    rates = (1.0, 1.0 / crop_fraction)
     views = [
         Compose([
-            TimeCrop(crop, random_state=int(s[0])),
+            Resample(rates, n_times, probability=1.0, random_state=int(s[0])),
             GaussianNoise(noise_std, noise_probability, random_state=int(s[1])),
+            AmplitudeScale(scale_range, scale_probability, random_state=int(s[2])),
+        ])
+        for s in seeds
+    ]  # fmt: skip
+    return MultiView(views)
+
+
+def invariance_views(
+    n_times,
+    *,
+    n_views=2,
+    rate_range=(0.8, 1.25),
+    rate_probability=0.5,
+    mask_fraction=0.1,
+    mask_probability=0.5,
+    channel_drop=0.2,
+    channel_drop_probability=0.3,
+    noise_std=0.1,
+    noise_probability=0.8,
+    scale_range=(0.5, 2.0),
+    scale_probability=0.8,
+    random_state=None,
+):
+    """Length-preserving views for MoCo, BYOL, SwAV, VICReg and Barlow Twins.
+
+    Each view is ``Resample`` (random rate, random crop back to ``n_times``; a
+    time-axis random resized crop) -> ``TimeMask`` -> ``ChannelDropout`` ->
+    ``GaussianNoise`` -> ``AmplitudeScale``, each applied per window with its own
+    probability. Every view keeps ``n_times`` samples, so fixed-length encoders
+    (braindecode models, patch Transformers) accept them.
+
+    Parameters
+    ----------
+    n_times : int
+        Samples per input window (and per view).
+    n_views : int
+        Number of views.
+    rate_range : tuple of float
+        Resampling rates (log-uniform); ``(1, 1)`` disables resampling.
+    rate_probability : float
+    mask_fraction : float
+        Length of the smooth time mask as a fraction of ``n_times``; 0 disables it.
+    mask_probability : float
+    channel_drop : float
+        Probability of zeroing each channel in an augmented window.
+    channel_drop_probability : float
+    noise_std : float
+        Gaussian noise std relative to each window's std ("jitter").
+    noise_probability : float
+    scale_range : tuple of float
+    scale_probability : float
+    random_state : int | None
+
+    Returns
+    -------
+    MultiView
+        Produces ``n_views`` tensors of shape (B, C, n_times).
+    """
+    if n_views < 1:
+        raise ValueError(f"'n_views' must be >= 1; got {n_views!r}.")
+    if not 0.0 <= mask_fraction < 1.0:
+        raise ValueError(f"'mask_fraction' must be in [0, 1); got {mask_fraction!r}.")
+    rng = check_random_state(random_state)
+    seeds = rng.integers(2**31, size=(n_views, 5))
+    mask_length = int(round(mask_fraction * n_times))
+    views = []
+    for s in seeds:
+        steps = [Resample(rate_range, n_times, rate_probability, random_state=int(s[0]))]
+        if mask_length > 0:
+            steps.append(TimeMask(mask_length, mask_probability, random_state=int(s[1])))
+        steps += [
+            ChannelDropout(channel_drop, channel_drop_probability, random_state=int(s[2])),
+            GaussianNoise(noise_std, noise_probability, random_state=int(s[3])),
+            AmplitudeScale(scale_range, scale_probability, random_state=int(s[4])),
+        ]
+        views.append(Compose(steps))
+    return MultiView(views)
+
+
+def resampling_views(
+    n_times,
+    *,
+    n_views=2,
+    rate_range=(0.5, 2.0),
+    rate_probability=0.8,
+    jitter_std=0.1,
+    jitter_probability=0.8,
+    scale_range=(0.5, 2.0),
+    scale_probability=0.8,
+    random_state=None,
+):
+    """Views of resampling-invariant contrastive learning: resample, jitter, scale.
+
+    Each view resamples the window at a random rate in ``rate_range`` (log-uniform)
+    and brings it back to ``n_times`` samples, then adds Gaussian jitter and a
+    random amplitude scaling, each with its own probability.
+
+    Parameters
+    ----------
+    n_times : int
+        Samples per input window (and per view).
+    n_views : int
+    rate_range : tuple of float
+        Resampling rates, new sfreq / old sfreq.
+    rate_probability, jitter_probability, scale_probability : float
+        Per-window probability of each augmentation.
+    jitter_std : float
+        Noise std relative to each window's std.
+    scale_range : tuple of float
+    random_state : int | None
+
+    Returns
+    -------
+    MultiView
+        Produces ``n_views`` tensors of shape (B, C, n_times).
+    """
+    if n_views < 1:
+        raise ValueError(f"'n_views' must be >= 1; got {n_views!r}.")
+    rng = check_random_state(random_state)
+    seeds = rng.integers(2**31, size=(n_views, 3))
+    views = [
+        Compose([
+            Resample(rate_range, n_times, rate_probability, random_state=int(s[0])),
+            GaussianNoise(jitter_std, jitter_probability, random_state=int(s[1])),
             AmplitudeScale(scale_range, scale_probability, random_state=int(s[2])),
         ])
         for s in seeds

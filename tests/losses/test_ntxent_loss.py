@@ -51,3 +51,14 @@ def test_nt_xent_loss__bad_input():
         nt_xent_loss(torch.zeros(1, 3), torch.zeros(1, 3))
     with pytest.raises(ValueError, match="'temperature' must be > 0"):
         NTXentLoss(0.0)
+
+
+def test_nt_xent_loss__gradients_match_lightly():
+    lightly_loss = pytest.importorskip("lightly.loss")
+    gen = torch.Generator().manual_seed(3)
+    z_a = torch.randn(32, 16, generator=gen, requires_grad=True)
+    z_b = torch.randn(32, 16, generator=gen, requires_grad=True)
+    grads = torch.autograd.grad(nt_xent_loss(z_a, z_b, 0.2), (z_a, z_b))
+    ref = torch.autograd.grad(lightly_loss.NTXentLoss(temperature=0.2)(z_a, z_b), (z_a, z_b))
+    for ours, theirs in zip(grads, ref):
+        torch.testing.assert_close(ours, theirs, rtol=1e-4, atol=1e-7)
