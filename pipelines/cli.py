@@ -26,9 +26,18 @@ def build_parser():
     p.add_argument("inputs", nargs="*", help="recording files, folders' globs (quote them)")
     p.add_argument("--out", required=True, help="prepared folder to write")
     p.add_argument("--config", help="YAML file whose 'prepare' section gives the defaults")
-    p.add_argument("--set", dest="recipe", action="append", type=_kv, default=[],
-                   metavar="KEY=VALUE", help="recipe entry, e.g. --set sfreq=128 --set l_freq=0.5")
-    p.add_argument("--subject-pattern", help="regex whose first group in a file name is the subject")
+    p.add_argument(
+        "--set",
+        dest="recipe",
+        action="append",
+        type=_kv,
+        default=[],
+        metavar="KEY=VALUE",
+        help="recipe entry, e.g. --set sfreq=128 --set l_freq=0.5",
+    )
+    p.add_argument(
+        "--subject-pattern", help="regex whose first group in a file name is the subject"
+    )
     p.add_argument("--on-error", choices=["raise", "warn"])
     p.add_argument("--n-jobs", type=int, help="recordings prepared in parallel")
 

@@ -41,7 +41,9 @@ def load_config(path):
     if "prepare" in config:
         inputs = config["prepare"].get("inputs", [])
         inputs = [inputs] if isinstance(inputs, str) else inputs
-        config["prepare"]["inputs"] = [str(base / p) if not Path(p).is_absolute() else p for p in inputs]
+        config["prepare"]["inputs"] = [
+            str(base / p) if not Path(p).is_absolute() else p for p in inputs
+        ]
         dataset = config["prepare"].get("dataset") or {}
         for key in ("path", "root"):  # local copies of public datasets (pipelines/datasets/)
             if dataset.get(key) and not Path(dataset[key]).is_absolute():
@@ -62,7 +64,9 @@ def run_prepare(cfg, out, *, verbose=True):
     inputs = cfg.pop("inputs", None)
     dataset = cfg.pop("dataset", None)
     if not inputs and not dataset:
-        raise ValueError("The 'prepare' step needs 'inputs' (files or glob patterns) or 'dataset'.")
+        raise ValueError(
+            "The 'prepare' step needs 'inputs' (files or glob patterns) or 'dataset'."
+        )
     recipe = Recipe.from_dict(cfg.pop("recipe", {}))
     allowed = {"subject_pattern", "on_error", "compression", "path_rules", "read_kwargs", "n_jobs",
                "chunk_windows"}  # fmt: skip
@@ -111,7 +115,9 @@ def run_pretrain(cfg, data_dir, out, *, seed=0, verbose=True):
         num_workers=cfg.get("num_workers", 0),
         device=cfg.get("device"),
         checkpoint=out / "checkpoint.pt",
-        checkpoint_extra={"data": {"recipe": record["recipe"], "subjects": sorted(set(dataset.groups))}},
+        checkpoint_extra={
+            "data": {"recipe": record["recipe"], "subjects": sorted(set(dataset.groups))}
+        },
         random_state=seed,
         verbose=verbose,
     )
@@ -159,11 +165,15 @@ def run_all(config_path, out=None, *, verbose=True):
     seed = config.get("seed", 0)
     missing = [step for step in STEPS if step not in config]
     if missing:
-        raise ValueError(f"Config {str(config_path)!r} lacks step(s) {missing}; all of {list(STEPS)} are needed.")
+        raise ValueError(
+            f"Config {str(config_path)!r} lacks step(s) {missing}; all of {list(STEPS)} are needed."
+        )
     write_resolved(out, dict(config, out=str(out)))
     data_dir = out / "prepared"
     run_prepare(config["prepare"], data_dir, verbose=verbose)
-    checkpoint = run_pretrain(config["pretrain"], data_dir, out / "pretrain", seed=seed, verbose=verbose)
+    checkpoint = run_pretrain(
+        config["pretrain"], data_dir, out / "pretrain", seed=seed, verbose=verbose
+    )
     eval_cfg = dict(config["evaluate"])
     eval_cfg.setdefault("train_subjects", config["pretrain"].get("subjects"))
     return run_evaluate(eval_cfg, data_dir, checkpoint, out / "evaluate", seed=seed)
@@ -172,7 +182,9 @@ def run_all(config_path, out=None, *, verbose=True):
 def _reject_unknown(step, cfg, allowed):
     unknown = sorted(set(cfg) - set(allowed))
     if unknown:
-        raise ValueError(f"Unknown key(s) {unknown} in the {step!r} step; allowed: {sorted(allowed)}.")
+        raise ValueError(
+            f"Unknown key(s) {unknown} in the {step!r} step; allowed: {sorted(allowed)}."
+        )
 
 
 __all__ = ["load_config", "run_all", "run_evaluate", "run_prepare", "run_pretrain"]

@@ -31,7 +31,9 @@ def nt_xent_logits(z_a, z_b, temperature):
     # (B, D), (B, D) -> (2B, D), unit norm
     z = F.normalize(torch.cat([z_a, z_b], dim=0), dim=1)
     logits = z @ z.T / temperature
-    logits = logits.masked_fill(torch.eye(2 * batch_size, dtype=torch.bool, device=z.device), float("-inf"))
+    logits = logits.masked_fill(
+        torch.eye(2 * batch_size, dtype=torch.bool, device=z.device), float("-inf")
+    )
     idx = torch.arange(batch_size, device=z.device)
     targets = torch.cat([idx + batch_size, idx])
     return logits, targets
@@ -50,7 +52,9 @@ def nt_xent_loss(z_a, z_b, temperature=0.1):
     loss : Tensor, scalar
     """
     if z_a.shape != z_b.shape or z_a.ndim != 2:
-        raise ValueError(f"z_a and z_b must both be (B, D); got {tuple(z_a.shape)} and {tuple(z_b.shape)}.")
+        raise ValueError(
+            f"z_a and z_b must both be (B, D); got {tuple(z_a.shape)} and {tuple(z_b.shape)}."
+        )
     if z_a.shape[0] < 2:
         raise ValueError(f"NT-Xent needs at least 2 windows per batch; got {z_a.shape[0]}.")
     # [distributed, training engine issue 5] under DDP, contrast against every rank's views

@@ -10,7 +10,9 @@ import pytest
 from eeg_ssl.io import Recipe, prepare, read_manifest, read_record, read_shard
 from eeg_ssl.simulation import simulate_raw
 
-S001_RECIPE = dict(picks=["eeg"], l_freq=0.5, h_freq=40.0, sfreq=128.0, units="uV", window_seconds=2.0)
+S001_RECIPE = dict(
+    picks=["eeg"], l_freq=0.5, h_freq=40.0, sfreq=128.0, units="uV", window_seconds=2.0
+)
 
 
 def test_prepare__eegmmidb_equals_mne(shared_data, tmp_path):
@@ -24,7 +26,9 @@ def test_prepare__eegmmidb_equals_mne(shared_data, tmp_path):
         raw.pick("eeg").filter(0.5, 40.0, verbose="error").resample(128.0, verbose="error")
         epochs = mne.make_fixed_length_epochs(raw, duration=2.0, preload=True, verbose="error")
         expected = epochs.get_data(units="uV").astype(np.float32)
-        shard = next(s for s in read_manifest(tmp_path)["shard"].unique() if s.startswith(path.stem))
+        shard = next(
+            s for s in read_manifest(tmp_path)["shard"].unique() if s.startswith(path.stem)
+        )
         windows, info = read_shard(tmp_path / shard)
         assert windows.shape == expected.shape
         np.testing.assert_allclose(windows, expected, rtol=1e-6, atol=1e-4)  # uV; float32
@@ -42,7 +46,9 @@ def _sim_edf(tmp_path, name="sub-01_eeg.edf", duration=30.0, **kw):
 
 def test_prepare__manifest_and_labels(tmp_path):
     path = _sim_edf(tmp_path / "in")
-    recipe = Recipe(l_freq=None, h_freq=None, sfreq=None, window_seconds=2.0, label_source="annotations")
+    recipe = Recipe(
+        l_freq=None, h_freq=None, sfreq=None, window_seconds=2.0, label_source="annotations"
+    )
     manifest = prepare([path], tmp_path / "out", recipe, subject_pattern="sub-([^_]+)")
     assert list(manifest.columns[:4]) == ["shard", "row", "subject", "label"]
     assert len(manifest) == 15

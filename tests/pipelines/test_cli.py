@@ -46,13 +46,60 @@ def test_cli_run__sample_pipeline_beats_random_weights(tmp_path, sample_dir, cap
 def test_cli__subcommands_chain(tmp_path, sample_dir, capsys):
     data, runs = tmp_path / "prep", tmp_path / "pre"
     edfs = sorted(str(p) for p in sample_dir.glob("*.edf"))[:3]
-    assert main(["--quiet", "prepare", *edfs, "--out", str(data), "--subject-pattern",
-                 "sub-([^_]+)", "--set", "label_source=annotations", "--set", "sfreq=64"]) == 0
+    assert (
+        main(
+            [
+                "--quiet",
+                "prepare",
+                *edfs,
+                "--out",
+                str(data),
+                "--subject-pattern",
+                "sub-([^_]+)",
+                "--set",
+                "label_source=annotations",
+                "--set",
+                "sfreq=64",
+            ]
+        )
+        == 0
+    )
     assert "Prepared 150 windows from 3 recordings" in capsys.readouterr().out
-    assert main(["--quiet", "pretrain", str(data), "--out", str(runs), "--epochs", "1",
-                 "--batch-size", "32", "--subjects", "01", "02"]) == 0
-    assert main(["--quiet", "evaluate", str(data), "--checkpoint", str(runs / "checkpoint.pt"),
-                 "--test-subjects", "03", "--out", str(tmp_path / "ev")]) == 0
+    assert (
+        main(
+            [
+                "--quiet",
+                "pretrain",
+                str(data),
+                "--out",
+                str(runs),
+                "--epochs",
+                "1",
+                "--batch-size",
+                "32",
+                "--subjects",
+                "01",
+                "02",
+            ]
+        )
+        == 0
+    )
+    assert (
+        main(
+            [
+                "--quiet",
+                "evaluate",
+                str(data),
+                "--checkpoint",
+                str(runs / "checkpoint.pt"),
+                "--test-subjects",
+                "03",
+                "--out",
+                str(tmp_path / "ev"),
+            ]
+        )
+        == 0
+    )
     out = capsys.readouterr().out
     assert "| simclr |" in out
     assert (tmp_path / "ev" / "probe.md").exists()
