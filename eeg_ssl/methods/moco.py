@@ -111,15 +111,11 @@ class MoCo(SSLMethod):
         self.views = invariance_views(
             encoder.n_times,
             rate_range=rate_range,
-            rate_probability=augment_probability,
             mask_fraction=mask_fraction,
-            mask_probability=augment_probability,
             channel_drop=channel_drop,
-            channel_drop_probability=augment_probability,
             noise_std=noise_std,
-            noise_probability=augment_probability,
             scale_range=scale_range,
-            scale_probability=augment_probability,
+            probability=augment_probability,
             random_state=random_state,
         )
 

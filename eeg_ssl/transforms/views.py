@@ -99,6 +99,7 @@ def invariance_views(
     noise_probability=0.8,
     scale_range=(0.5, 2.0),
     scale_probability=0.8,
+    probability=None,
     random_state=None,
 ):
     """Length-preserving views for MoCo, BYOL, SwAV, VICReg and Barlow Twins.
@@ -129,6 +130,9 @@ def invariance_views(
     noise_probability : float
     scale_range : tuple of float
     scale_probability : float
+    probability : float | None
+        If given, the probability of every augmentation (overrides the five
+        ``*_probability`` arguments); the methods expose it as ``augment_probability``.
     random_state : int | None
 
     Returns
@@ -136,6 +140,9 @@ def invariance_views(
     MultiView
         Produces ``n_views`` tensors of shape (B, C, n_times).
     """
+    if probability is not None:
+        rate_probability = mask_probability = channel_drop_probability = probability
+        noise_probability = scale_probability = probability
     if n_views < 1:
         raise ValueError(f"'n_views' must be >= 1; got {n_views!r}.")
     if not 0.0 <= mask_fraction < 1.0:
