@@ -190,7 +190,36 @@ class WindowsMixin:
         return tags
 
 
-class EmbeddingTransformer(WindowsMixin, TransformerMixin, BaseEstimator):
+class EncoderTransformMixin(WindowsMixin):
+    """``transform`` of the estimators that embed windows with a fitted ``encoder_``."""
+
+    def _embed(self, X):
+        return embed_windows(self.encoder_, X, batch_size=self.batch_size, device=self.device_,
+                             verbose=self.verbose)  # fmt: skip
+
+    def transform(self, X):
+        """Embed windows with the fitted encoder.
+
+        Parameters
+        ----------
+        %(windows)s
+
+        Returns
+        -------
+        features : ndarray of float64, shape (n_windows, n_features_out_)
+        """
+        check_is_fitted(self, "encoder_")
+        X = as_windows(X, units=self.units, allow_2d=True)
+        self._check_window_shape(X)
+        return self._embed(X)
+
+    def get_feature_names_out(self, input_features=None):
+        """``embedding0``, ``embedding1``, ... (one per output feature)."""
+        check_is_fitted(self, "n_features_out_")
+        return np.array([f"embedding{i}" for i in range(self.n_features_out_)], dtype=object)
+
+
+class EmbeddingTransformer(EncoderTransformMixin, TransformerMixin, BaseEstimator):
     """Embed EEG windows with a frozen encoder.
 
     Parameters
@@ -272,31 +301,6 @@ class EmbeddingTransformer(WindowsMixin, TransformerMixin, BaseEstimator):
         self.n_features_out_ = int(self._embed(X[:1]).shape[1])
         return self
 
-    def _embed(self, X):
-        return embed_windows(self.encoder_, X, batch_size=self.batch_size, device=self.device_,
-                             verbose=self.verbose)  # fmt: skip
 
-    def transform(self, X):
-        """Embed windows.
-
-        Parameters
-        ----------
-        %(windows)s
-
-        Returns
-        -------
-        features : ndarray of float64, shape (n_windows, n_features_out_)
-        """
-        check_is_fitted(self, "encoder_")
-        X = as_windows(X, units=self.units, allow_2d=True)
-        self._check_window_shape(X)
-        return self._embed(X)
-
-    def get_feature_names_out(self, input_features=None):
-        """``embedding0``, ``embedding1``, ... (one per output feature)."""
-        check_is_fitted(self, "n_features_out_")
-        return np.array([f"embedding{i}" for i in range(self.n_features_out_)], dtype=object)
-
-
-for _method in (EmbeddingTransformer.fit, EmbeddingTransformer.transform):
+for _method in (EmbeddingTransformer.fit, EncoderTransformMixin.transform):
     _method.__doc__ = _method.__doc__.replace("%(windows)s", WINDOWS_DOC)

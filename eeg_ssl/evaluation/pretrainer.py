@@ -14,15 +14,14 @@ from ..training.trainer import default_device
 from ..utils import check_option, seeded
 from .embedding import (
     WINDOWS_DOC,
-    WindowsMixin,
+    EncoderTransformMixin,
     as_windows,
     check_positive_int,
-    embed_windows,
     resolve_encoder,
 )
 
 
-class SSLPretrainer(WindowsMixin, TransformerMixin, BaseEstimator):
+class SSLPretrainer(EncoderTransformMixin, TransformerMixin, BaseEstimator):
     """Pretrain an encoder on unlabelled windows at ``fit``; embed at ``transform``.
 
     ``fit`` ignores labels, so in a :class:`~sklearn.pipeline.Pipeline` the
@@ -143,31 +142,6 @@ class SSLPretrainer(WindowsMixin, TransformerMixin, BaseEstimator):
         self.n_features_out_ = int(self._embed(X[:1]).shape[1])
         return self
 
-    def _embed(self, X):
-        return embed_windows(self.encoder_, X, batch_size=self.batch_size, device=self.device_,
-                             verbose=self.verbose)  # fmt: skip
-
-    def transform(self, X):
-        """Embed windows with the pretrained encoder.
-
-        Parameters
-        ----------
-        %(windows)s
-
-        Returns
-        -------
-        features : ndarray of float64, shape (n_windows, n_features_out_)
-        """
-        check_is_fitted(self, "encoder_")
-        X = as_windows(X, units=self.units, allow_2d=True)
-        self._check_window_shape(X)
-        return self._embed(X)
-
-    def get_feature_names_out(self, input_features=None):
-        """``embedding0``, ``embedding1``, ... (one per output feature)."""
-        check_is_fitted(self, "n_features_out_")
-        return np.array([f"embedding{i}" for i in range(self.n_features_out_)], dtype=object)
-
     def save(self, path, *, extra=None):
         """Save the pretrained method as an eeg-ssl checkpoint (loadable by the CLI)."""
         from ..training.checkpoint import save_checkpoint
@@ -177,5 +151,5 @@ class SSLPretrainer(WindowsMixin, TransformerMixin, BaseEstimator):
         return path
 
 
-for _method in (SSLPretrainer.fit, SSLPretrainer.transform):
+for _method in (SSLPretrainer.fit,):
     _method.__doc__ = _method.__doc__.replace("%(windows)s", WINDOWS_DOC)
