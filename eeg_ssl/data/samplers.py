@@ -136,6 +136,11 @@ class _Timeline:
         return lo + np.searchsorted(self.times[lo:hi], value, side=side)
 
 
+def _base_seed(random_state):
+    """One int from ``random_state``: with the epoch, it seeds each epoch's draw."""
+    return int(check_random_state(random_state).integers(2**31))
+
+
 def _check_taus(tau_pos, tau_neg):
     if not tau_pos > 0:
         raise ValueError(f"'tau_pos' must be > 0 seconds; got {tau_pos!r}.")
@@ -157,7 +162,7 @@ class RelativePositioningPairs(Dataset):
 
     Half the pairs (on average) are positives (starts at most ``tau_pos`` apart),
     half negatives (at least ``tau_neg`` apart), as in Banville et al. (2021). The
-    pairs are drawn once, at construction, from ``random_state``.
+    pairs are drawn anew every epoch (:meth:`set_epoch`) from ``random_state``.
 
     Parameters
     ----------
@@ -186,9 +191,21 @@ class RelativePositioningPairs(Dataset):
     def __init__(self, dataset, tau_pos, tau_neg, *, n_pairs=None, random_state=None):
         _check_taus(tau_pos, tau_neg)
         self.dataset, self.tau_pos, self.tau_neg = dataset, float(tau_pos), float(tau_neg)
-        n_pairs = len(dataset) if n_pairs is None else int(n_pairs)
-        line = _Timeline(dataset)
-        rng = check_random_state(random_state)
+        self.n_pairs = len(dataset) if n_pairs is None else int(n_pairs)
+        self._line = _Timeline(dataset)
+        self._seed = _base_seed(random_state)
+        self.set_epoch(0)
+
+    def set_epoch(self, epoch):
+        """Draw the pairs of ``epoch``; the draw depends only on ``random_state`` and ``epoch``.
+
+        :func:`eeg_ssl.training.pretrain` calls this at the start of every epoch, so
+        each epoch sees fresh pairs (and a resumed run the same ones).
+        """
+        self.pairs, self.targets = self._draw(np.random.default_rng([self._seed, int(epoch)]))
+
+    def _draw(self, rng):
+        line, n_pairs, tau_pos, tau_neg = self._line, self.n_pairs, self.tau_pos, self.tau_neg
         n = len(line.times)
         p = np.arange(n)
         pos_lo = np.array([line.search(i, line.times[i] - tau_pos, "left") for i in p], dtype=int)
@@ -225,7 +242,7 @@ class RelativePositioningPairs(Dataset):
                     left, line.begin[anchor] + k, neg_right[anchor] + k - n_left[anchor]
                 )
             pairs[rows, 0], pairs[rows, 1] = line.order[anchor], line.order[other]
-        self.pairs, self.targets = pairs, targets.astype(np.int64)
+        return pairs, targets.astype(np.int64)
 
     def __len__(self):
         return len(self.pairs)
@@ -241,8 +258,8 @@ class TemporalShufflingTriplets(Dataset):
 
     ``t < t''`` with ``t'' - t <= tau_pos``. Ordered triplets (label 1) take ``t'``
     strictly between them; shuffled ones (label 0) take ``t'`` at least ``tau_neg``
-    before ``t`` or after ``t''`` (Banville et al. 2021). Drawn once from
-    ``random_state``.
+    before ``t`` or after ``t''`` (Banville et al. 2021). Drawn anew every epoch
+    (:meth:`set_epoch`) from ``random_state``.
 
     Parameters
     ----------
@@ -270,9 +287,22 @@ class TemporalShufflingTriplets(Dataset):
     def __init__(self, dataset, tau_pos, tau_neg, *, n_triplets=None, random_state=None):
         _check_taus(tau_pos, tau_neg)
         self.dataset, self.tau_pos, self.tau_neg = dataset, float(tau_pos), float(tau_neg)
-        n_triplets = len(dataset) if n_triplets is None else int(n_triplets)
-        line = _Timeline(dataset)
-        rng = check_random_state(random_state)
+        self.n_triplets = len(dataset) if n_triplets is None else int(n_triplets)
+        self._line = _Timeline(dataset)
+        self._seed = _base_seed(random_state)
+        self.set_epoch(0)
+
+    def set_epoch(self, epoch):
+        """Draw the triplets of ``epoch`` (see :meth:`RelativePositioningPairs.set_epoch`)."""
+        self.triplets, self.targets = self._draw(np.random.default_rng([self._seed, int(epoch)]))
+
+    def _draw(self, rng):
+        line, n_triplets, tau_pos, tau_neg = (
+            self._line,
+            self.n_triplets,
+            self.tau_pos,
+            self.tau_neg,
+        )
         n = len(line.times)
         hi = np.array(
             [line.search(i, line.times[i] + tau_pos, "right") for i in range(n)], dtype=int
@@ -308,7 +338,7 @@ class TemporalShufflingTriplets(Dataset):
                     f"tau_neg away. Check 'tau_pos'/'tau_neg' against the recording lengths."
                 )
             triplets[row] = line.order[list(found)]
-        self.triplets, self.targets = triplets, targets.astype(np.int64)
+        return triplets, targets.astype(np.int64)
 
     def __len__(self):
         return len(self.triplets)

@@ -36,9 +36,8 @@ class RelativePositioning(SSLMethod):
         Negative context in seconds (``>= tau_pos``): pairs at least this far apart
         are negatives.
     n_pairs : int | None
-        Pairs drawn per dataset; default one per window. They are drawn once and
-        revisited every epoch: prefer many more pairs and fewer epochs to avoid
-        overfitting a small set.
+        Pairs drawn per epoch; default one per window. ``pretrain`` redraws them at
+        the start of every epoch (``set_epoch``), so a small set is not overfitted.
     random_state : int | None
         Seed of the pair sampling.
 

@@ -28,8 +28,8 @@ class TemporalShuffling(SSLMethod):
         Negative context in seconds (``>= tau_pos``): a shuffled middle window lies at
         least this far outside the outer ones.
     n_triplets : int | None
-        Triplets drawn per dataset; default one per window. They are drawn once and
-        revisited every epoch: prefer many more triplets and fewer epochs.
+        Triplets drawn per epoch; default one per window. ``pretrain`` redraws them
+        at the start of every epoch (``set_epoch``).
     random_state : int | None
         Seed of the triplet sampling.
 

@@ -588,6 +588,8 @@ class _Engine:
             self._epoch_start = time.perf_counter()
             self.loader_generator.set_state(self.loader_state)
             self.sampler.set_epoch(self.epoch)
+            if hasattr(self.loader.dataset, "set_epoch"):  # e.g. RP/TS: fresh pairs per epoch
+                self.loader.dataset.set_epoch(self.epoch)
             self.sampler.skip(self.batch_in_epoch * self.batch_size)
             step_start, step_loss = time.perf_counter(), 0.0
             for batch in self.loader:

@@ -97,3 +97,21 @@ def test_window_positions__subset_and_shards(tmp_path):
     assert (rec[a] == rec[b]).all()
     sub = torch.utils.data.Subset(ds, [3, 1])
     assert window_positions(sub)[1].tolist() == [starts[3], starts[1]]
+
+
+def _drawn(dataset):
+    return dataset.pairs if hasattr(dataset, "pairs") else dataset.triplets
+
+
+@pytest.mark.parametrize("cls", [RelativePositioningPairs, TemporalShufflingTriplets])
+def test_pair_datasets__redrawn_per_epoch_and_reproducible(cls):
+    X = np.zeros((40, 2, 8), dtype=np.float32)
+    windows = RecordingWindows(X, np.repeat([0, 1], 20), np.tile(np.arange(20.0), 2))
+    a, b = cls(windows, 2.0, 6.0, random_state=0), cls(windows, 2.0, 6.0, random_state=0)
+    epoch0 = _drawn(a).copy()
+    a.set_epoch(1)
+    assert not np.array_equal(_drawn(a), epoch0)  # a fresh draw
+    b.set_epoch(1)
+    np.testing.assert_array_equal(_drawn(a), _drawn(b))  # same seed and epoch, same draw
+    a.set_epoch(0)
+    np.testing.assert_array_equal(_drawn(a), epoch0)

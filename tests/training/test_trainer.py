@@ -125,3 +125,20 @@ def test_pretrain__resume_on_other_data_raises(tmp_path):
     with pytest.raises(ValueError, match="'batch_size' was 16"):
         pretrain(_simclr(), _ManifestData(data, "a"), epochs=2, batch_size=8, run_dir=tmp_path,
                  resume="auto", monitor_every=0, random_state=0, verbose=False)  # fmt: skip
+
+
+def test_pretrain__calls_dataset_set_epoch_each_epoch():
+    """Datasets with ``set_epoch`` (RP/TS pairs) get a fresh draw every epoch."""
+
+    class Recorded(TensorDataset):
+        epochs = []
+
+        def set_epoch(self, epoch):
+            self.epochs.append(epoch)
+
+    with seeded(0):
+        enc = build_encoder("conv", n_chans=4, n_times=64, n_outputs=8, n_filters=4, n_blocks=2)
+        method = SimCLR(enc, projection_dim=4, hidden_dim=8, random_state=0)
+    data = Recorded(torch.randn(16, 4, 64))
+    pretrain(method, data, epochs=3, batch_size=8, random_state=0, verbose=False)
+    assert Recorded.epochs == [0, 1, 2]
