@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import sys
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
@@ -42,15 +43,18 @@ class _BufferPool:
         return sys.getrefcount(self.arrays[i])
 
     def take(self):
-        """A free array of ``shape`` (float32, contents undefined)."""
+        """A free array of ``shape`` (float32, contents undefined), and whether it is new.
+
+        A new array's pages are not touched yet: the caller should ``fill`` it (faulting
+        the pages in from user space is cheaper than inside the kernel's copy).
+        """
         for i in range(len(self.arrays)):
             if self._refs(i) == self.free_refs:
-                return self.arrays[i]
+                return self.arrays[i], False
         array = np.empty(self.shape, dtype=np.float32)
         if len(self.arrays) < self.size:
-            array.fill(0)  # fault the pages in from user space (cheaper than in the copy)
             self.arrays.append(array)
-        return array
+        return array, True
 
 
 class ShardStream(IterableDataset):
@@ -78,13 +82,19 @@ class ShardStream(IterableDataset):
         Drop a last incomplete batch.
     random_state : int | None
         Seed; pass ``set_epoch(epoch)`` to vary the order across epochs.
+    read_threads : int | None
+        Threads that read a buffer's blocks concurrently (``os.preadv`` releases the
+        GIL, so copies from the page cache run in parallel). ``None``: 2 on a machine
+        with at least 2 CPUs in the main process, 1 inside a ``DataLoader`` worker
+        (the workers already read in parallel). The order of windows does not depend on
+        it.
     **kwargs
         Row selection as in :class:`ShardDataset` (``subjects``, ``labelled_only``,
         ``classes``).
     """
 
     def __init__(self, root, *, batch_size=None, block_size=64, buffer_blocks=16, shuffle=True,
-                 drop_last=False, random_state=None, **kwargs):  # fmt: skip
+                 drop_last=False, random_state=None, read_threads=None, **kwargs):  # fmt: skip
         super().__init__()
         self.base = ShardDataset(root, **kwargs)
         self.root = Path(root)
@@ -94,18 +104,42 @@ class ShardStream(IterableDataset):
         self.shuffle = shuffle
         self.drop_last = drop_last
         self.random_state = random_state
+        self.read_threads = read_threads
         self.epoch = 0
         self._pool = None  # (pid, _BufferPool): recycled batch arrays of this process
+        self._executor = None  # (pid, ThreadPoolExecutor) of this process
         if self.block_size < 1 or self.buffer_blocks < 1:
             raise ValueError(
                 f"'block_size' and 'buffer_blocks' must be >= 1; got {block_size!r}, "
                 f"{buffer_blocks!r}."
             )
+        if read_threads is not None and (not isinstance(read_threads, int) or read_threads < 1):
+            raise ValueError(f"'read_threads' must be None or an int >= 1; got {read_threads!r}.")
 
     def __getstate__(self):
         state = self.__dict__.copy()
         state["_pool"] = None  # arrays stay in their process
+        state["_executor"] = None  # threads too
         return state
+
+    def _n_threads(self):
+        if self.read_threads is not None:
+            return self.read_threads
+        if get_worker_info() is not None:
+            return 1
+        return min(2, os.cpu_count() or 1)
+
+    def _reader_threads(self, n_threads):
+        """This process's read threads (``None`` for 1: read in the calling thread)."""
+        if n_threads < 2:
+            return None
+        pid = os.getpid()
+        if self._executor is None or self._executor[0] != pid:
+            self._executor = (
+                pid,
+                ThreadPoolExecutor(n_threads, thread_name_prefix="eeg-ssl-read"),
+            )
+        return self._executor[1]
 
     def _batch_pool(self, shape, capacity):
         pid = os.getpid()
@@ -181,7 +215,7 @@ class ShardStream(IterableDataset):
         if current:
             yield current
 
-    def _fill(self, group, rng, pool, shape):
+    def _fill(self, group, rng, pool, shape, threads=None):
         """Read one shuffle buffer: ``(batches, labels)`` in shuffled order."""
         base, batch = self.base, self.batch_size or 1
         n = sum(e - s for s, e in group)
@@ -193,18 +227,36 @@ class ShardStream(IterableDataset):
         # here die with this call, so they never pin a batch).
         slot = np.empty(n, dtype=np.int64)
         slot[order] = np.arange(n)
-        outs = [
-            pool.take() if n - i >= batch else np.empty((n - i,) + shape, dtype=np.float32)
-            for i in range(0, n, batch)
-        ]
+        outs, fresh = [], []
+        for i in range(0, n, batch):
+            if n - i >= batch:
+                array, new = pool.take()
+            else:
+                array, new = np.empty((n - i,) + shape, dtype=np.float32), True
+            outs.append(array)
+            if new:
+                fresh.append(array)
+        # first touch of new arrays (ndarray.fill releases the GIL: threads fault in parallel)
+        for _ in threads.map(np.ndarray.fill, fresh, [0] * len(fresh)) if threads else ():
+            pass
+        if threads is None:
+            for array in fresh:
+                array.fill(0)
         out_y = np.empty(n, dtype=np.int64)
-        pos = 0
+        pos, reads = 0, []
         for s, e in group:
             dest = slot[pos : pos + e - s]
             rows_out = [outs[k // batch][k % batch] for k in dest]
-            base._reader(base._shards[s]).read_into(int(base._rows[s]), rows_out)
+            # readers are created here, in the calling thread; the reads may run in threads
+            reads.append((base._reader(base._shards[s]), int(base._rows[s]), rows_out))
             out_y[dest] = base.targets[s:e]
             pos += e - s
+        if threads is None:
+            for reader, first_row, rows_out in reads:
+                reader.read_into(first_row, rows_out)
+        else:  # blocks write disjoint rows, so they can be read in any order
+            for _ in threads.map(lambda job: job[0].read_into(job[1], job[2]), reads):
+                pass  # re-raises a read error here
         return outs, out_y
 
     def __iter__(self):
@@ -213,9 +265,10 @@ class ShardStream(IterableDataset):
         batch = self.batch_size or 1
         capacity = self.buffer_blocks * self.block_size
         pool = self._batch_pool((batch,) + shape, max(capacity, batch))
+        threads = self._reader_threads(self._n_threads())
         for group in self._buffers(blocks):
             x = None  # drop our reference to the last batch before taking from the pool
-            outs, out_y = self._fill(group, rng, pool, shape)
+            outs, out_y = self._fill(group, rng, pool, shape, threads)
             if self.batch_size is None:
                 for i in range(len(outs)):
                     x, outs[i] = outs[i], None

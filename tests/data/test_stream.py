@@ -31,6 +31,25 @@ def test_shard_stream__one_pass_covers_every_window_once(prepared):
     assert not torch.equal(first, torch.from_numpy(X[:10]))  # shuffled
 
 
+@pytest.mark.parametrize("batch_size", [None, 10])
+def test_shard_stream__read_threads_do_not_change_the_stream(prepared, batch_size):
+    def run(read_threads):
+        stream = ShardStream(prepared, batch_size=batch_size, block_size=4, buffer_blocks=3,
+                             random_state=5, read_threads=read_threads)  # fmt: skip
+        return [(x.clone(), torch.as_tensor(y)) for x, y in stream]
+
+    one, two = run(1), run(2)
+    assert len(one) == len(two) > 0
+    for (x1, y1), (x2, y2) in zip(one, two):
+        torch.testing.assert_close(x1, x2, rtol=0, atol=0)
+        torch.testing.assert_close(y1, y2)
+
+
+def test_shard_stream__bad_read_threads(prepared):
+    with pytest.raises(ValueError, match="read_threads"):
+        ShardStream(prepared, read_threads=0)
+
+
 def test_shard_stream__workers_partition_the_blocks(prepared):
     stream = ShardStream(prepared, block_size=4, random_state=1)
     loader = DataLoader(stream, batch_size=None, num_workers=2)
