@@ -9,12 +9,29 @@ which dominates ``prepare``'s run time; the results equal MNE's to float64 round
 
 from __future__ import annotations
 
+import functools
+from fractions import Fraction
+
 import mne
 import numpy as np
 from scipy import fft as sp_fft
 
 
-def reflect_limited_pad(x, n_left, n_right):
+@functools.lru_cache(maxsize=32)
+def mne_fir(sfreq, l_freq, h_freq):
+    """MNE's default FIR band-pass (:func:`mne.filter.create_filter`), cached per rates.
+
+    The design depends only on the rates and band edges, not on the data (MNE uses the
+    data only to warn when the filter is longer than the signal), and takes a few
+    milliseconds: a corpus shares one design. Returned read-only.
+    """
+    h = mne.filter.create_filter(None, float(sfreq), l_freq, h_freq, verbose="error")
+    h = np.asarray(h, dtype=np.float64)
+    h.flags.writeable = False
+    return h
+
+
+def reflect_limited_pad(x, n_left, n_right, *, length=None):
     """Pad the last axis as MNE's ``pad="reflect_limited"``: odd reflection, then zeros.
 
     Parameters
@@ -22,23 +39,27 @@ def reflect_limited_pad(x, n_left, n_right):
     x : ndarray, shape (n_chans, n_times)
     n_left, n_right : int
         Samples added before and after.
+    length : int | None
+        Total length of the result, ``>= n_left + n_times + n_right``: zeros are added
+        at the end (an FFT's zero padding, without a second copy).
 
     Returns
     -------
-    padded : ndarray, shape (n_chans, n_left + n_times + n_right)
+    padded : ndarray, shape (n_chans, length or n_left + n_times + n_right)
     """
     n_times = x.shape[-1]
-    parts = []
+    total = n_left + n_times + n_right
+    out = np.zeros(x.shape[:-1] + (total if length is None else int(length),),
+                   np.result_type(x.dtype, np.float64) if x.dtype.kind != "f" else x.dtype)  # fmt: skip
     if n_left:
-        zeros = max(n_left - n_times + 1, 0)
-        parts.append(np.zeros(x.shape[:-1] + (zeros,), x.dtype))
-        parts.append(2 * x[..., :1] - x[..., n_left:0:-1])
-    parts.append(x)
+        k = min(n_left, n_times - 1)  # reflected samples; the rest (further out) stays 0
+        np.subtract(2 * x[..., :1], x[..., k:0:-1], out=out[..., n_left - k : n_left])
+    out[..., n_left : n_left + n_times] = x
     if n_right:
-        parts.append(2 * x[..., -1:] - x[..., -2 : -n_right - 2 : -1])
-        zeros = max(n_right - n_times + 1, 0)
-        parts.append(np.zeros(x.shape[:-1] + (zeros,), x.dtype))
-    return np.concatenate(parts, axis=-1)
+        k = min(n_right, n_times - 1)
+        np.subtract(2 * x[..., -1:], x[..., -2 : -k - 2 : -1],
+                    out=out[..., n_left + n_times : n_left + n_times + k])  # fmt: skip
+    return out
 
 
 def fir_filter(data, sfreq, l_freq, h_freq):
@@ -61,7 +82,7 @@ def fir_filter(data, sfreq, l_freq, h_freq):
     filtered : ndarray of float64, shape (n_chans, n_times)
     """
     data = np.asarray(data, dtype=np.float64)
-    h = mne.filter.create_filter(data, sfreq, l_freq, h_freq, verbose="error")
+    h = mne_fir(sfreq, l_freq, h_freq)
     n_h = len(h)
     if n_h == 1:
         return data * h
@@ -113,4 +134,98 @@ def fft_resample(data, sfreq, new_sfreq):
     return out[:, remove_left : new_len - remove_right]
 
 
-__all__ = ["fft_resample", "fir_filter", "reflect_limited_pad"]
+def _fused_length(need, up, down, max_tries=20000):
+    """Smallest ``L = down * m >= need`` with ``L`` and ``up * m`` both fast FFT lengths."""
+    m = -(-need // down)
+    for k in range(m, m + max_tries):
+        if (sp_fft.next_fast_len(down * k, real=True) == down * k
+                and sp_fft.next_fast_len(up * k, real=True) == up * k):  # fmt: skip
+            return down * k
+    return down * m  # correct, only slower
+
+
+def fused_filter_resample(data, sfreq, l_freq, h_freq, new_sfreq, *, max_denominator=1000):
+    """Band-pass and resample in one FFT: MNE's FIR filter, then exact-ratio FFT resampling.
+
+    The signal is padded as MNE's filter pads it (``reflect_limited``, one filter
+    length per side), convolved with MNE's default FIR design (the same filter as
+    :func:`fir_filter`) by one real FFT of a length ``L`` that is a multiple of the
+    ratio's denominator, and the product's spectrum is cut (or zero-padded) to
+    ``L * new_sfreq / sfreq`` bins and inverted: two FFTs for both steps, both of
+    fast lengths, instead of MNE's four (filter, then resampling with
+    ``npad="auto"``, whose inverse FFT length is often a product of large primes).
+
+    It is not MNE's arithmetic, so it is held to a stated tolerance instead of
+    rounding (``tests/io/test_filtering.py``): against ``Raw.filter`` then
+    ``Raw.resample`` at the exact ratio, the difference is a small fraction of the
+    signal's peak. Output samples are exactly at ``k / new_sfreq`` from the first
+    input sample (MNE's ``npad="auto"`` rounds its padded length, which stretches
+    its output grid by up to a quarter sample). Hand-written because neither MNE
+    nor SciPy fuses filtering with FFT resampling.
+
+    Parameters
+    ----------
+    data : ndarray, shape (n_chans, n_times)
+    sfreq, new_sfreq : float
+        Current and target sampling rates in Hz.
+    l_freq, h_freq : float | None
+        Pass-band edges in Hz; ``h_freq`` plus MNE's transition band must lie below
+        the new Nyquist frequency (the product must be band-limited).
+    max_denominator : int
+        Largest denominator of ``new_sfreq / sfreq`` handled.
+
+    Returns
+    -------
+    resampled : ndarray of float64, shape (n_chans, round(n_times * new_sfreq / sfreq)) | None
+        ``None`` when the fused path does not apply (ratio not a fraction with a
+        denominator up to ``max_denominator``, no low-pass below the new Nyquist
+        frequency, or a recording shorter than the filter): use :func:`fir_filter`
+        and MNE's resampling instead.
+    """
+    data = np.asarray(data, dtype=np.float64)
+    sfreq, new_sfreq = float(sfreq), float(new_sfreq)
+    n_times = data.shape[-1]
+    ratio = Fraction(new_sfreq / sfreq).limit_denominator(max_denominator)
+    up, down = ratio.numerator, ratio.denominator
+    if abs(up / down - new_sfreq / sfreq) > 1e-12 * new_sfreq / sfreq or up == down:
+        return None
+    if h_freq is None:
+        return None
+    h = mne_fir(sfreq, l_freq, h_freq)
+    # MNE's default "auto" transition band above h_freq
+    h_trans = min(max(0.25 * h_freq, 2.0), sfreq / 2.0 - h_freq)
+    n_h = len(h)
+    if h_freq + h_trans > new_sfreq / 2.0 or n_h > n_times:
+        return None
+    n_edge = n_h - 1
+    # sample 0 of the input sits at index `shift` of the full convolution; `extra` leading
+    # zeros make that index a multiple of `down`, so it falls on the output grid
+    shift = (n_h - 1) // 2 + n_edge
+    extra = (-shift) % down
+    shift += extra
+    n_full = extra + n_times + 2 * n_edge + n_h - 1  # no circular wrap of the convolution
+    n_fft = _fused_length(n_full, up, down)
+    new_len = n_fft // down * up
+    kernel = np.zeros(n_fft)
+    kernel[extra : extra + n_h] = h  # the leading zeros, as a delay of the filter
+    spectrum = sp_fft.rfft(reflect_limited_pad(data, n_edge, n_edge, length=n_fft), axis=-1)
+    spectrum *= sp_fft.rfft(kernel)
+    n_bins = new_len // 2 + 1
+    if new_len < n_fft:
+        spectrum = spectrum[:, :n_bins]
+    else:
+        spectrum = np.concatenate(
+            [
+                spectrum,
+                np.zeros(spectrum.shape[:-1] + (n_bins - spectrum.shape[-1],), spectrum.dtype),
+            ],
+            axis=-1,
+        )
+    spectrum *= new_len / n_fft
+    out = sp_fft.irfft(spectrum, new_len, axis=-1)
+    first = shift // down * up
+    final_len = max(int(round(n_times * new_sfreq / sfreq)), 1)
+    return out[:, first : first + final_len]
+
+
+__all__ = ["fft_resample", "fir_filter", "fused_filter_resample", "mne_fir", "reflect_limited_pad"]

@@ -15,7 +15,7 @@ import mne
 import numpy as np
 
 from ..utils import check_option, logger
-from .filtering import fir_filter
+from .filtering import fir_filter, fused_filter_resample
 from .harmonise import channel_type_mapping, standardise_names, to_target_channels
 
 _RECIPE_VERSION = 2
@@ -35,7 +35,9 @@ class Recipe:
     target channels -> robust standardisation -> clipping -> windows. Filtering and
     resampling are MNE's (``engine="mne"`` calls ``Raw.filter`` / ``Raw.resample``;
     ``engine="fast"`` applies the same MNE-designed filter to all channels at once and
-    equals MNE to float64 rounding, i.e. within 2 float32 ulp after the cast).
+    equals MNE to float64 rounding, i.e. within 2 float32 ulp after the cast;
+    ``engine="fused"`` band-passes and resamples in one FFT, within a stated tolerance
+    of MNE, see :func:`eeg_ssl.io.filtering.fused_filter_resample`).
 
     Parameters
     ----------
@@ -74,8 +76,13 @@ class Recipe:
         (MNE's default) or ``"polyphase"`` (:func:`scipy.signal.resample_poly` with
         MNE's Kaiser window; faster for rational ratios, and differs from ``"fft"`` by
         a few % of the signal near the anti-alias roll-off, see ``docs/data.md``).
-    engine : "mne" | "fast"
-        Who applies the band-pass and resampling (see above).
+    engine : "mne" | "fast" | "fused"
+        Who applies the band-pass and resampling (see above). ``"fused"`` is the
+        fastest: it needs a low-pass below the new Nyquist frequency, FFT resampling
+        and a rational rate ratio, and otherwise uses ``"fast"``. Its output samples
+        sit exactly at ``k / sfreq``; MNE's default ``npad="auto"`` stretches its
+        output grid by up to a quarter sample, so ``"fused"`` is compared with MNE at
+        the exact ratio (``docs/data.md``).
     units : str
         Units of the stored samples (``Raw.get_data(units=...)``), e.g. ``"uV"``.
     standardise : None | "robust"
@@ -164,7 +171,7 @@ class Recipe:
         check_option("label_source", self.label_source, list(LABEL_SOURCES))
         check_option("missing", self.missing, ["zero", "interpolate", "raise"])
         check_option("flat", self.flat, ["mask", "raise", "ignore"])
-        check_option("engine", self.engine, ["mne", "fast"])
+        check_option("engine", self.engine, ["mne", "fast", "fused"])
         check_option("resample_method", self.resample_method, ["fft", "polyphase"])
         check_option("standardise", self.standardise, [None, "robust"])
         if self.label_source == "events" and (self.tmax is None or self.tmax <= self.tmin):
@@ -341,14 +348,20 @@ def preprocess(raw, recipe, *, source="", verbose=None):
     new_sfreq = sfreq if recipe.sfreq is None else float(recipe.sfreq)
     resample = abs(sfreq - new_sfreq) > 1e-9
     filtering = recipe.l_freq is not None or recipe.h_freq is not None
-    fast = recipe.engine == "fast" and _fast_ok(raw)
+    fast = recipe.engine in ("fast", "fused") and _fast_ok(raw)
     if fast:
         data = raw.get_data()
-        if filtering:
-            data = fir_filter(data, sfreq, recipe.l_freq, recipe.h_freq)
-        if resample:
-            data = mne.filter.resample(data, new_sfreq, sfreq, npad="auto",
-                                       method=recipe.resample_method, verbose=mne_verbose)  # fmt: skip
+        fused = None
+        if recipe.engine == "fused" and filtering and resample and recipe.resample_method == "fft":
+            fused = fused_filter_resample(data, sfreq, recipe.l_freq, recipe.h_freq, new_sfreq)
+        if fused is not None:
+            data = fused
+        else:
+            if filtering:
+                data = fir_filter(data, sfreq, recipe.l_freq, recipe.h_freq)
+            if resample:
+                data = mne.filter.resample(data, new_sfreq, sfreq, npad="auto",
+                                           method=recipe.resample_method, verbose=mne_verbose)  # fmt: skip
         scale = _VOLT_SCALE.get(recipe.units)
         if scale is None:
             check_option("units", recipe.units, list(_VOLT_SCALE))
