@@ -275,20 +275,23 @@ def _prepare_one(recording, *, out_dir, recipe, on_error, compression, chunk_win
                 f"Recording {recording.path!r} does not exist; check the path."
             )
         sha = recording.fingerprint()
-        if _completed_shard(shard, recipe, sha, recording) is not None:
+        info = _completed_shard(shard, recipe, sha, recording)
+        if info is not None:
             logger.info("Skipping %s: shard %s is already done.", recording.name, shard.name)
-            return dict(record, status="done", sha256=sha, resumed=True)
+            return dict(record, status="done", sha256=sha, resumed=True, _info=info)
         windows, meta = prepare_recording(recording, recipe, verbose=verbose)
         entities = recording.entities()
-        write_shard(shard, windows, source_path=recording.name, source_sha256=sha,
-                    recipe=recipe, subject=entities["subject"], session=entities["session"],
-                    task=entities["task"], run=entities["run"], compression=compression,
-                    chunk_windows=chunk_windows, **meta)  # fmt: skip
+        info = write_shard(shard, windows, source_path=recording.name, source_sha256=sha,
+                           recipe=recipe, subject=entities["subject"],
+                           session=entities["session"], task=entities["task"],
+                           run=entities["run"], compression=compression,
+                           chunk_windows=chunk_windows, return_info=True, **meta)  # fmt: skip
     except Exception as err:
         if on_error == "raise":
             raise
         return dict(record, status="skipped", reason=f"{type(err).__name__}: {err}")
-    return dict(record, status="done", sha256=sha, resumed=False)
+    # the shard's metadata travels with the record, so _finish need not reopen the shard
+    return dict(record, status="done", sha256=sha, resumed=False, _info=info)
 
 
 def _finish(out_dir, recordings, results, recipe, on_error):
@@ -299,7 +302,7 @@ def _finish(out_dir, recordings, results, recipe, on_error):
         if res["status"] != "done":
             warnings.warn(f"Skipped {res['source']!r}: {res['reason']}", stacklevel=3)
             continue
-        info = read_shard_info(out_dir / res["shard"])
+        info = res.pop("_info", None) or read_shard_info(out_dir / res["shard"])
         shape = (info["n_chans"], int(info.get("n_times", 0)), round(info["sfreq"], 6))
         if expected is None:
             expected, first = shape, res["source"]

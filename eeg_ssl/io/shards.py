@@ -60,6 +60,7 @@ def write_shard(
     meta=None,
     chunk_windows=DEFAULT_CHUNK_WINDOWS,
     compression=None,
+    return_info=False,
 ):
     """Write one shard atomically (temporary file, then rename).
 
@@ -98,6 +99,14 @@ def write_shard(
         ``compression``, ``None`` means 64.
     compression : None | "lzf" | "gzip"
         HDF5 compression filter for ``/windows``.
+    return_info : bool
+        Return the shard's metadata as :func:`read_shard_info` would read it back, built
+        from memory (``prepare`` uses it to write the manifest without reopening every
+        shard), instead of the path.
+
+    Returns
+    -------
+    path : Path | info : dict
     """
     path = Path(path)
     windows = np.asarray(windows, dtype=np.float32)
@@ -155,7 +164,7 @@ def write_shard(
                 h5.create_dataset("subjects", data=subj, dtype=_STR)
             if segments is not None:
                 h5.create_dataset("segments", data=np.asarray(segments, dtype=np.int64))
-            h5.attrs.update(
+            attrs = dict(
                 format_version=FORMAT_VERSION,
                 sfreq=float(sfreq),
                 n_times=int(n_times),
@@ -172,13 +181,27 @@ def write_shard(
                 eeg_ssl_version=__version__,
                 mne_version=mne.__version__,
             )
+            h5.attrs.update(attrs)
             h5.flush()
+            offset = windows_offset(h5["windows"])
             os.fsync(h5.id.get_vfd_handle())
         os.replace(tmp, path)
     finally:
         if tmp.exists():
             tmp.unlink()
-    return path
+    if not return_info:
+        return path
+    info = dict(attrs, recipe=json.loads(attrs["recipe"]), meta=json.loads(attrs["meta"]))
+    info.update(
+        ch_names=[str(c) for c in ch_names], ch_types=[str(t) for t in ch_types],
+        starts=starts, labels=labels, n_windows=n_windows, n_chans=n_chans,
+        ch_mask=mask.astype(bool), ch_pos=pos,
+        subjects=[str(s) for s in subjects] if subjects is not None else [str(subject)] * n_windows,
+        segments=(np.asarray(segments, dtype=np.int64) if segments is not None
+                  else np.zeros(n_windows, dtype=np.int64)),
+        windows_offset=offset,
+    )  # fmt: skip
+    return info
 
 
 def read_shard_info(path):

@@ -50,6 +50,36 @@ def test_write_shard__round_trips_data_and_metadata(tmp_path):
     assert info["mne_version"]
 
 
+@pytest.mark.parametrize(
+    "extra",
+    [
+        {},
+        {
+            "subjects": list("abcde"),
+            "segments": [0, 0, 1, 1, 2],
+            "ch_mask": np.eye(5, 3, dtype=bool),
+            "meta": {"k": 1},
+        },
+    ],
+)
+def test_write_shard__returned_info_equals_what_is_read_back(tmp_path, extra):
+    rng = np.random.default_rng(1)
+    info = write_shard(tmp_path / "a.h5", rng.standard_normal((5, 3, 16)), starts=np.arange(5),
+                       sfreq=128.0, ch_names=["Fz", "Cz", "Pz"], ch_types=["eeg"] * 3,
+                       source_path="r.edf", source_sha256="cd" * 32, recipe=Recipe(),
+                       subject="07", labels=["x", "", "y", "x", "y"], session="1", run="2",
+                       return_info=True, **extra)  # fmt: skip
+    read = read_shard_info(tmp_path / "a.h5")
+    assert sorted(info) == sorted(read)
+    for key, value in read.items():
+        if isinstance(value, np.ndarray):
+            np.testing.assert_array_equal(info[key], value, err_msg=key)
+            assert info[key].dtype == value.dtype, key
+        else:
+            assert info[key] == value, key
+    assert info["windows_offset"] is not None
+
+
 def test_write_shard__leaves_no_temporary_file(tmp_path):
     _write(tmp_path / "a.h5")
     assert [p.name for p in tmp_path.iterdir()] == ["a.h5"]
