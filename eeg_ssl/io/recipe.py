@@ -293,7 +293,8 @@ def preprocess(raw, recipe, *, source="", verbose=None):
     if drop:
         raw.drop_channels(drop)
     try:
-        raw.pick(list(recipe.picks), verbose=mne_verbose)
+        if not _picks_everything(raw, recipe.picks):  # Raw.pick costs ms even as a no-op
+            raw.pick(list(recipe.picks), verbose=mne_verbose)
     except ValueError as err:
         raise ValueError(
             f"No channel of {source!r} matches the recipe's 'picks' {list(recipe.picks)} "
@@ -326,7 +327,8 @@ def preprocess(raw, recipe, *, source="", verbose=None):
             f"Recording {source!r} has flat (constant) channel(s) {flat_names}; use "
             f"flat='mask' to keep them masked out, or add them to 'drop'."
         )
-    del data
+    if recipe.reference is not None or recipe.notch:
+        del data  # changed below: read again
     if recipe.flat != "mask":
         flat[:] = False
         flat_names = []
@@ -350,7 +352,8 @@ def preprocess(raw, recipe, *, source="", verbose=None):
     filtering = recipe.l_freq is not None or recipe.h_freq is not None
     fast = recipe.engine in ("fast", "fused") and _fast_ok(raw)
     if fast:
-        data = raw.get_data()
+        if recipe.reference is not None or recipe.notch:
+            data = raw.get_data()  # else: unchanged since the checks above
         fused = None
         if recipe.engine == "fused" and filtering and resample and recipe.resample_method == "fft":
             fused = fused_filter_resample(data, sfreq, recipe.l_freq, recipe.h_freq, new_sfreq)
@@ -370,6 +373,7 @@ def preprocess(raw, recipe, *, source="", verbose=None):
         elif scale != 1.0:
             data = data * scale  # get_data may return a view of the Raw's buffer
     else:
+        data = None  # MNE filters the Raw's own buffer
         if filtering:
             raw.filter(recipe.l_freq, recipe.h_freq, verbose=mne_verbose)
         if resample:
@@ -440,6 +444,18 @@ def apply_recipe(raw, recipe, *, verbose=None):
         mne.Annotations(onsets, durations, descriptions, orig_time=raw.info["meas_date"])
     )
     return out.data, result
+
+
+def _picks_everything(raw, picks):
+    """Whether ``raw.pick(picks)`` would keep every channel in its order.
+
+    True when ``picks`` are the channel names in order, or are channel types only
+    (no channel is named like one) and cover every channel's type.
+    """
+    if list(picks) == list(raw.ch_names):
+        return True
+    names, kinds = set(raw.ch_names), raw.get_channel_types()
+    return not names & set(picks) and set(kinds) <= set(picks)
 
 
 def _fast_ok(raw):
