@@ -121,7 +121,8 @@ def labels_from_sources(folder, rules):
     return manifest["shard"].map(shard_label).fillna("").to_numpy(dtype=str)
 
 
-def load_labelled(folder, *, label_rules=None, subjects=None, classes=None):
+def load_labelled(folder, *, label_rules=None, subjects=None, classes=None,
+                  return_positions=False):  # fmt: skip
     """Labelled windows of a prepared folder.
 
     Returns
@@ -131,6 +132,9 @@ def load_labelled(folder, *, label_rules=None, subjects=None, classes=None):
     groups : ndarray of str, shape (n_windows,)
     classes : list of str
     sfreq : float
+    positions : tuple of ndarray, shape (n_windows,) each
+        Only with ``return_positions``: the recording (shard) and start time in seconds
+        of each window, for methods that sample windows within recordings.
     """
     record = read_record(folder)
     sfreq = float(record["recipe"].get("sfreq") or 0) or None
@@ -162,6 +166,11 @@ def load_labelled(folder, *, label_rules=None, subjects=None, classes=None):
         raise ValueError(
             f"The recipe of {str(folder)!r} has no 'sfreq'; prepare with a fixed rate."
         )
+    if return_positions:
+        manifest = dataset.manifest
+        positions = (manifest["shard"].to_numpy()[mask],
+                     manifest["start_seconds"].to_numpy(dtype=float)[mask])  # fmt: skip
+        return X[mask], y, groups, classes, sfreq, positions
     return X[mask], y, groups, classes, sfreq
 
 
@@ -179,8 +188,9 @@ def run_benchmark(config_path, out=None, *, quick=False, verbose=True):
     write_resolved(out, dict(config, out=str(out), quick=bool(quick)))
 
     data = config.get("data") or _prepare(config["prepare"], out / "prepared", verbose)
-    X, y, groups, classes, sfreq = load_labelled(data, label_rules=config.get("label_rules"),
-                                                 subjects=config.get("subjects"))  # fmt: skip
+    X, y, groups, classes, sfreq, (recs, starts) = load_labelled(
+        data, label_rules=config.get("label_rules"), subjects=config.get("subjects"),
+        return_positions=True)  # fmt: skip
     test_data = config.get("test_data")
     if not test_data and config.get("test_prepare"):
         test_data = _prepare(config["test_prepare"], out / "prepared_test", verbose)
@@ -188,14 +198,23 @@ def run_benchmark(config_path, out=None, *, quick=False, verbose=True):
         X_t, y_t, g_t, _, _ = load_labelled(test_data, label_rules=config.get("label_rules"),
                                             classes=classes)  # fmt: skip
         splits = [(X, y, groups, X_t, y_t, g_t)]
+        positions = [(recs, starts)]
     else:
-        splits = []
+        splits, positions = [], []
         for train_subjects, test_subjects in subject_folds(groups, config.get("n_splits", 4),
                                                            random_state=seed):  # fmt: skip
             tr, te = np.isin(groups, train_subjects), np.isin(groups, test_subjects)
             splits.append((X[tr], y[tr], groups[tr], X[te], y[te], groups[te]))
-    extra = [ShardDataset(p).load()[0] for p in config.get("unlabelled", [])]
+            positions.append((recs[tr], starts[tr]))
+    extra, extra_recs, extra_starts = [], [], []
+    for path in config.get("unlabelled", []):
+        dataset = ShardDataset(path)
+        extra.append(dataset.load()[0])
+        # recording ids unique across corpora: the folder, then the shard
+        extra_recs.append(np.array([f"{path}/{shard}" for shard in dataset.manifest["shard"]]))
+        extra_starts.append(dataset.manifest["start_seconds"].to_numpy(dtype=float))
     X_unlabelled = np.concatenate(extra) if extra else None
+    pos_unlabelled = (np.concatenate(extra_recs), np.concatenate(extra_starts)) if extra else None
     print(f"Data: {len(X)} labelled windows of shape {X.shape[1:]} (n_chans, n_times) at "
           f"{sfreq:g} Hz, {len(set(groups))} subjects, classes {classes}; {len(splits)} "
           f"subject-wise split(s).")  # fmt: skip
@@ -219,6 +238,8 @@ def run_benchmark(config_path, out=None, *, quick=False, verbose=True):
             seeds=config.get("seeds", [0, 1, 2]),
             probes=config.get("probes", ["linear"]),
             X_unlabelled=X_unlabelled,
+            positions=positions[i],
+            positions_unlabelled=pos_unlabelled,
             rates=config.get("rates", [0.5, 0.75, 1.25, 1.5, 2.0]),
             map_dir=out / "maps" if i == 0 else None,
             class_names=classes,

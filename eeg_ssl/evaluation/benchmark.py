@@ -114,7 +114,8 @@ def _supervised_rows(data, *, encoder, encoder_params, params, fractions, seeds,
 def benchmark_split(X_train, y_train, g_train, X_test, y_test, g_test, *, sfreq, methods,
                     encoder="conv", encoder_params=None, pretrain_params=None,
                     supervised_params=None, baselines=BASELINES, fractions=FRACTIONS,
-                    seeds=(0, 1, 2), probes=("linear",), X_unlabelled=None, rates=RATES,
+                    seeds=(0, 1, 2), probes=("linear",), X_unlabelled=None, positions=None,
+                    positions_unlabelled=None, rates=RATES,
                     map_dir=None, class_names=None, random_state=0, device=None,
                     verbose=None):  # fmt: skip
     """Benchmark SSL methods and baselines on one train/test split of subjects.
@@ -151,6 +152,11 @@ def benchmark_split(X_train, y_train, g_train, X_test, y_test, g_test, *, sfreq,
         Probes fit on frozen features.
     X_unlabelled : ndarray, shape (n_extra, n_chans, n_times) | None
         Extra unlabelled windows added to the pretraining set.
+    positions, positions_unlabelled : tuple of ndarray | None
+        ``(recordings, start_seconds)`` of the windows of ``X_train`` and of
+        ``X_unlabelled`` (one entry per window), passed to :meth:`SSLPretrainer.fit` so
+        that methods sampling windows within recordings (relative positioning,
+        temporal shuffling) can run. Required by those methods.
     rates : sequence of float
         Resampling rates of the invariance test (on the held-out windows).
     map_dir : str | Path | None
@@ -178,6 +184,19 @@ def benchmark_split(X_train, y_train, g_train, X_test, y_test, g_test, *, sfreq,
     sweep = dict(fractions=fractions, seeds=seeds, probes=probes)
     frames, timings, invariance, encoders = [], [], [], {}
     fit_X = X_train if X_unlabelled is None else np.concatenate([X_train, X_unlabelled])
+    fit_positions = {}
+    if positions is not None:
+        recordings, starts = (np.asarray(a) for a in positions)
+        if X_unlabelled is not None:
+            if positions_unlabelled is None:
+                raise ValueError(
+                    "'positions' is given but 'positions_unlabelled' is not: pass the "
+                    "(recordings, start_seconds) of the X_unlabelled windows too."
+                )
+            recordings = np.concatenate([recordings.astype(str),
+                                         np.asarray(positions_unlabelled[0]).astype(str)])  # fmt: skip
+            starts = np.concatenate([starts, np.asarray(positions_unlabelled[1])])
+        fit_positions = dict(recordings=recordings, start_seconds=starts)
     for name, params in methods.items():
         params = dict(pretrain_params or {}, **(params or {}))
         grid = params.pop("grid", None) or [{}]
@@ -188,7 +207,7 @@ def benchmark_split(X_train, y_train, g_train, X_test, y_test, g_test, *, sfreq,
             pretrainer = SSLPretrainer(encoder, encoder_params=encoder_params, method=name,
                                        random_state=random_state, device=device,
                                        verbose=verbose, **dict(params, **overrides))  # fmt: skip
-            pretrainer.fit(fit_X)
+            pretrainer.fit(fit_X, **fit_positions)
             inner = inner_subject_score(pretrainer.transform(X_train), y_train, g_train) if len(
                 grid) > 1 else float("nan")  # fmt: skip
             candidates.append((inner, overrides, pretrainer))

@@ -8,6 +8,7 @@ from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import check_is_fitted
 from torch.utils.data import TensorDataset
 
+from ..data.samplers import RecordingWindows
 from ..methods import METHODS, build_method
 from ..training import pretrain
 from ..training.trainer import default_device
@@ -88,13 +89,19 @@ class SSLPretrainer(EncoderTransformMixin, TransformerMixin, BaseEstimator):
         tags.target_tags.required = False
         return tags
 
-    def fit(self, X, y=None):
+    def fit(self, X, y=None, *, recordings=None, start_seconds=None):
         """Pretrain on the windows (labels are ignored).
 
         Parameters
         ----------
         %(windows)s
         y : ignored
+        recordings : array-like, shape (n_windows,) | None
+            Recording of each window (any hashable id). With ``start_seconds``, it lets
+            methods that sample windows within recordings (``relative_positioning``,
+            ``temporal_shuffling``) train on arrays; other methods ignore both.
+        start_seconds : array-like of float, shape (n_windows,) | None
+            Start time of each window within its recording, in seconds.
 
         Returns
         -------
@@ -125,9 +132,18 @@ class SSLPretrainer(EncoderTransformMixin, TransformerMixin, BaseEstimator):
         with seeded(self.random_state):  # the method's heads
             method = build_method(self.method, encoder, **params)
         self.device_ = default_device(self.device)
+        if (recordings is None) != (start_seconds is None):
+            raise ValueError(
+                "Pass both 'recordings' and 'start_seconds' to SSLPretrainer.fit (one entry "
+                "per window), or neither."
+            )
+        if recordings is None:
+            dataset = TensorDataset(torch.from_numpy(np.array(X)))
+        else:  # RecordingWindows checks the lengths against X and names the mismatch
+            dataset = RecordingWindows(np.array(X), recordings, start_seconds)
         self.history_ = pretrain(
             method,
-            TensorDataset(torch.from_numpy(np.array(X))),
+            dataset,
             epochs=self.epochs,
             batch_size=self.batch_size,
             lr=self.lr,

@@ -124,6 +124,23 @@ def test_cli_benchmark__writes_tables_and_plot(tmp_path, sample_dir, capsys):
     assert (out / "benchmark.png").read_bytes()[:4] == b"\x89PNG"
 
 
+def test_cli_benchmark__temporal_methods_get_window_positions(tmp_path, sample_dir, capsys):
+    from eeg_ssl.io import Recipe, prepare
+    from pipelines.cli import main
+
+    extra = tmp_path / "extra"  # an unlabelled corpus: its windows' positions are used too
+    prepare(sorted(sample_dir.glob("sub-0[78]_*.edf")), extra,
+            Recipe(picks=("eeg",), l_freq=1.0, h_freq=30.0, sfreq=64.0), verbose=False)  # fmt: skip
+    taus = {"method_params": {"tau_pos": 4.0, "tau_neg": 8.0}}
+    path = _sample_config(tmp_path, sample_dir, methods={"relative_positioning": taus,
+                          "temporal_shuffling": taus}, baselines=["random_weights"],
+                          unlabelled=[str(extra)])  # fmt: skip
+    assert main(["--quiet", "benchmark", str(path)]) == 0
+    printed = capsys.readouterr().out
+    assert "| relative_positioning | ssl | linear |" in printed
+    assert "| temporal_shuffling | ssl | linear |" in printed
+
+
 def test_cli_benchmark__bad_config_is_named(tmp_path, sample_dir, capsys):
     from pipelines.cli import main
 

@@ -129,6 +129,28 @@ def test_ssl_pretrainer__trains_and_saves(sim_windows, tmp_path):
     assert type(encoder_from_checkpoint(path)).__name__ == "ConvEncoder"
 
 
+@pytest.mark.parametrize("method", ["relative_positioning", "temporal_shuffling"])
+def test_ssl_pretrainer__window_positions_enable_temporal_methods(sim_windows, method):
+    X, _, groups = sim_windows
+    # 4 recordings (one per subject), windows 2 s apart within each
+    starts = np.concatenate([2.0 * np.arange((groups == g).sum()) for g in np.unique(groups)])
+    recordings = np.concatenate([groups[groups == g] for g in np.unique(groups)])
+    X = np.concatenate([X[groups == g] for g in np.unique(groups)])
+    params = {"tau_pos": 4.0, "tau_neg": 8.0}
+    est = SSLPretrainer(encoder_params=TINY, method=method, method_params=params, epochs=2,
+                        batch_size=8, random_state=0, verbose=False)  # fmt: skip
+    with pytest.raises(ValueError, match="recordings.*start_seconds"):
+        clone(est).fit(X)  # the method needs to know where each window comes from
+    est.fit(X, recordings=recordings, start_seconds=starts)
+    assert np.isfinite(est.history_[-1]["loss"])
+    untrained = EmbeddingTransformer("conv", encoder_params=TINY, random_state=0).fit(X)
+    assert not np.allclose(est.transform(X), untrained.transform(X))  # weights moved
+    with pytest.raises(ValueError, match="both"):
+        clone(est).fit(X, recordings=recordings)
+    with pytest.raises(ValueError, match=r"one entry per window, shape \(32,\)"):
+        clone(est).fit(X, recordings=recordings[:5], start_seconds=starts[:5])
+
+
 def test_ssl_pretrainer__unknown_method_suggests():
     with pytest.raises(ValueError, match="Did you mean 'simclr'"):
         SSLPretrainer(method="simclrr").fit(np.zeros((4, 2, 64), np.float32))
