@@ -93,7 +93,7 @@ class ShardStream(IterableDataset):
         ``classes``).
     """
 
-    def __init__(self, root, *, batch_size=None, block_size=64, buffer_blocks=16, shuffle=True,
+    def __init__(self, root, *, batch_size=None, block_size=32, buffer_blocks=16, shuffle=True,
                  drop_last=False, random_state=None, read_threads=None, **kwargs):  # fmt: skip
         super().__init__()
         self.base = ShardDataset(root, **kwargs)

@@ -1,10 +1,13 @@
-"""Vectorised FIR band-pass and FFT resampling that reproduce MNE's defaults.
+"""Vectorised FIR band-pass and FFT resampling built on MNE's filter design.
 
-MNE designs the filters (:func:`mne.filter.create_filter`) and defines the maths; these
-functions only apply them to all channels at once. Hand-written because
-``Raw.filter`` and ``Raw.resample`` loop over channels in Python with one FFT per block,
-which dominates ``prepare``'s run time; the results equal MNE's to float64 rounding
-(tests/io/test_recipe.py checks ``max |ours - MNE| <= 1e-9 * max |MNE|``).
+MNE designs the filters (:func:`mne.filter.create_filter`) and defines the maths.
+:func:`fir_filter` and :func:`fft_resample` only apply them to all channels at once and
+equal MNE to float64 rounding (tests/io/test_recipe.py checks
+``max |ours - MNE| <= 1e-9 * max |MNE|``); :func:`fused_filter_resample` does both steps
+in one pair of FFTs and is held to a stated tolerance instead
+(tests/io/test_filtering.py). Hand-written because ``Raw.filter`` and ``Raw.resample``
+loop over channels in Python with one FFT per block, which dominates ``prepare``'s run
+time.
 """
 
 from __future__ import annotations
