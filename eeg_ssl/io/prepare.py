@@ -321,15 +321,22 @@ def _finish(out_dir, recordings, results, recipe, on_error):
         # layout for the loaders, which then read the shard without opening HDF5
         res["windows_offset"] = info["windows_offset"]
         res["window_shape"] = [int(info["n_chans"]), int(info.get("n_times", 0))]
-        mask = np.where(info["ch_mask"], "1", "0")
-        masks = ["".join(row) for row in mask]
-        sfreq = info["sfreq"]
-        for row in range(info["n_windows"]):
-            start = int(info["starts"][row])
-            rows.append((res["shard"], row, info["subjects"][row], info["labels"][row], start,
-                         start / sfreq, info["session"], info["task"], info["run"],
-                         int(info["segments"][row]), masks[row]))  # fmt: skip
-    frame = pd.DataFrame(rows, columns=COLUMNS + EXTRA_COLUMNS)
+        n = info["n_windows"]
+        starts = np.asarray(info["starts"], dtype=np.int64)
+        # each window's channel mask as a string of 0/1 (one byte per channel)
+        mask = np.asarray(info["ch_mask"], dtype=bool).reshape(n, -1)
+        masks = np.where(mask, b"1", b"0").view(f"S{max(mask.shape[1], 1)}").ravel()
+        rows.append(pd.DataFrame({
+            "shard": [res["shard"]] * n, "row": np.arange(n), "subject": info["subjects"],
+            "label": info["labels"], "start_sample": starts,
+            "start_seconds": starts / info["sfreq"], "session": [info["session"]] * n,
+            "task": [info["task"]] * n, "run": [info["run"]] * n,
+            "segment": np.asarray(info["segments"], dtype=np.int64),
+            "ch_mask": [m.decode() for m in masks] if mask.shape[1] else [""] * n,
+        }))  # fmt: skip
+    columns = COLUMNS + EXTRA_COLUMNS
+    frame = pd.concat(rows, ignore_index=True) if rows else pd.DataFrame(columns=columns)
+    frame = frame[columns]
     record = dict(format_version=FORMAT_VERSION, recipe=recipe.to_dict(),
                   recipe_hash=recipe.hash(), recordings=list(results),
                   n_windows=len(frame), mne_version=mne.__version__)  # fmt: skip
