@@ -61,6 +61,7 @@ def write_shard(
     chunk_windows=DEFAULT_CHUNK_WINDOWS,
     compression=None,
     return_info=False,
+    commit=None,
 ):
     """Write one shard atomically (temporary file, then rename).
 
@@ -103,6 +104,10 @@ def write_shard(
         Return the shard's metadata as :func:`read_shard_info` would read it back, built
         from memory (``prepare`` uses it to write the manifest without reopening every
         shard), instead of the path.
+    commit : callable | None
+        ``commit(tmp, path)`` makes the complete temporary file durable and visible under
+        ``path``. Default :func:`commit_file` (``fsync``, then rename) before returning;
+        ``prepare`` passes one that does the same in a background thread.
 
     Returns
     -------
@@ -182,13 +187,11 @@ def write_shard(
                 mne_version=mne.__version__,
             )
             h5.attrs.update(attrs)
-            h5.flush()
             offset = windows_offset(h5["windows"])
-            os.fsync(h5.id.get_vfd_handle())
-        os.replace(tmp, path)
-    finally:
-        if tmp.exists():
-            tmp.unlink()
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    (commit or commit_file)(tmp, path)
     if not return_info:
         return path
     info = dict(attrs, recipe=json.loads(attrs["recipe"]), meta=json.loads(attrs["meta"]))
@@ -202,6 +205,24 @@ def write_shard(
         windows_offset=offset,
     )  # fmt: skip
     return info
+
+
+def commit_file(tmp, path):
+    """Make a complete temporary file durable (``fsync``), then visible as ``path`` (rename).
+
+    A reader sees either no file or the whole file under ``path``, also after a crash or
+    a power loss. On failure the temporary file is removed.
+    """
+    try:
+        fd = os.open(tmp, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
 
 
 def read_shard_info(path):

@@ -1,5 +1,6 @@
 """Resume after SIGKILL: same manifest and shards as an uninterrupted run."""
 
+import multiprocessing
 import os
 import signal
 import subprocess
@@ -8,6 +9,7 @@ import time
 
 import numpy as np
 import pandas as pd
+import pytest
 
 from eeg_ssl.io import Recipe, prepare, read_shard
 
@@ -59,3 +61,30 @@ def test_prepare__parallel_equals_serial(shared_data, tmp_path):
     serial = prepare(files, tmp_path / "a", Recipe(**RECIPE), verbose=False)
     parallel = prepare(files, tmp_path / "b", Recipe(**RECIPE), n_jobs=2, verbose=False)
     pd.testing.assert_frame_equal(serial, parallel)
+
+
+@pytest.mark.parametrize("n_jobs", [1, 2])
+def test_prepare__failed_disk_sync_is_reported_and_redone(shared_data, tmp_path, monkeypatch,
+                                                          n_jobs):  # fmt: skip
+    import eeg_ssl.io.shards as shards
+
+    if n_jobs > 1 and "fork" not in multiprocessing.get_all_start_methods():
+        pytest.skip("the failure is injected into forked workers")
+    files = sorted((shared_data / "eegmmidb/S001").glob("*.edf"))[:4]
+    real_fsync, calls = os.fsync, []
+
+    def failing_fsync(fd):  # the disk refuses the second shard's sync
+        calls.append(fd)
+        if len(calls) == 2:
+            raise OSError(28, "No space left on device")
+        real_fsync(fd)
+
+    monkeypatch.setattr(shards.os, "fsync", failing_fsync)
+    with pytest.raises(OSError, match="No space left|could not be synced"):
+        prepare(files, tmp_path, Recipe(**RECIPE), n_jobs=n_jobs, verbose=False)
+    monkeypatch.setattr(shards.os, "fsync", real_fsync)
+    assert not list(tmp_path.glob(".*.tmp"))  # no temporary file left behind
+    assert not (tmp_path / "manifest.csv").exists()
+    assert 0 < len(list(tmp_path.glob("*.h5"))) < len(files)  # the others landed
+    rerun = prepare(files, tmp_path, Recipe(**RECIPE), verbose=False)
+    assert rerun["shard"].nunique() == len(files)
