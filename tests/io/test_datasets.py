@@ -75,3 +75,57 @@ def test_prepare__braindecode_concat_dataset_in(tmp_path):
     np.testing.assert_allclose(info["ch_pos"][0], raws[0].info["chs"][0]["loc"][:3])
     rerun = prepare(concat, tmp_path, Recipe(l_freq=None, h_freq=None, sfreq=None), verbose=False)
     assert rerun.equals(manifest)
+
+
+def _export(raw, path):
+    path.parent.mkdir(parents=True, exist_ok=True)
+    mne.export.export_raw(path, raw, fmt="edf", verbose="error")
+
+
+def test_sleep_edf_config__offline_from_a_local_copy(tmp_path):
+    # a simulated local copy in Sleep-EDF's layout: SC4ssN?-PSG.edf + SC4ssN?-Hypnogram.edf
+    from pipelines.workflow import load_config, run_prepare
+
+    rng = np.random.default_rng(0)
+    names = ["EEG Fpz-Cz", "EEG Pz-Oz", "EOG horizontal"]
+    psg = mne.io.RawArray(rng.standard_normal((3, 300 * 100)) * 2e-5,
+                          mne.create_info(names, 100.0, ["eeg", "eeg", "eog"]), verbose="error")  # fmt: skip
+    _export(psg, tmp_path / "sleep" / "SC4011E0-PSG.edf")
+    stages = ["Sleep stage W", "Sleep stage 1", "Sleep stage 2", "Sleep stage 3",
+              "Sleep stage R"] * 2  # fmt: skip
+    hyp = mne.io.RawArray(np.zeros((1, 300)), mne.create_info(["Marker"], 1.0, "misc"),
+                          verbose="error")  # fmt: skip
+    hyp.set_annotations(mne.Annotations(np.arange(10) * 30.0, [30.0] * 10, stages))
+    _export(hyp, tmp_path / "sleep" / "SC4011EH-Hypnogram.edf")
+
+    cfg = load_config(CONFIGS / "sleep_edf.yaml")["prepare"]
+    cfg["dataset"] = dict(cfg["dataset"], path=str(tmp_path / "sleep"))
+    cfg["n_jobs"] = 1
+    manifest = run_prepare(cfg, tmp_path / "out", verbose=False)
+    assert list(manifest["label"]) == ["W", "N1", "N2", "N3", "REM"] * 2  # 30 s epochs
+    assert set(manifest["subject"]) == {"01"} and set(manifest["session"]) == {"1"}
+    info = read_shard_info(tmp_path / "out" / manifest["shard"][0])
+    assert info["ch_names"] == ["EEG Fpz-Cz", "EEG Pz-Oz"] and info["sfreq"] == 100.0
+
+
+def test_tuh_config__offline_from_a_local_copy(tmp_path):
+    # a simulated local copy in TUH's layout and channel naming ("EEG FP1-REF", old T3/T5)
+    from pipelines.workflow import load_config, run_prepare
+
+    rng = np.random.default_rng(1)
+    names = [f"EEG {ch}-REF" for ch in ("FP1 FP2 F3 F4 C3 C4 P3 P4 O1 O2 F7 F8 T3 T4 T5 T6 "
+                                         "A1 A2 FZ CZ PZ").split()]  # fmt: skip
+    for subject, session in (("aaaaaaab", "s001"), ("aaaaaaac", "s002")):
+        raw = mne.io.RawArray(rng.standard_normal((len(names), 60 * 250)) * 2e-5,
+                              mne.create_info(names, 250.0, "eeg"), verbose="error")  # fmt: skip
+        _export(raw, tmp_path / "edf" / "01_tcp_ar" / subject / f"{subject}_{session}_t000.edf")
+
+    cfg = load_config(CONFIGS / "tuh.yaml")["prepare"]
+    cfg["dataset"] = dict(cfg["dataset"], path=str(tmp_path / "edf"))
+    cfg["n_jobs"] = 1
+    manifest = run_prepare(cfg, tmp_path / "out", verbose=False)
+    assert set(manifest["subject"]) == {"aaaaaaab", "aaaaaaac"}
+    assert set(manifest["session"]) == {"s001", "s002"} and set(manifest["run"]) == {"t000"}
+    info = read_shard_info(tmp_path / "out" / manifest["shard"][0])
+    assert len(info["ch_names"]) == 19 and info["sfreq"] == 128.0
+    assert info["ch_mask"].all()  # every target channel measured: none interpolated
