@@ -108,6 +108,11 @@ class SSLPretrainer(EncoderTransformMixin, TransformerMixin, BaseEstimator):
         self : SSLPretrainer
         """
         check_option("method", self.method, sorted(METHODS))
+        if (recordings is None) != (start_seconds is None):
+            raise ValueError(
+                "Pass both 'recordings' and 'start_seconds' to SSLPretrainer.fit (one entry "
+                "per window), or neither."
+            )
         check_positive_int(self.epochs, "epochs")
         check_positive_int(self.batch_size, "batch_size")
         if self.method_params is not None and not isinstance(self.method_params, dict):
@@ -132,11 +137,6 @@ class SSLPretrainer(EncoderTransformMixin, TransformerMixin, BaseEstimator):
         with seeded(self.random_state):  # the method's heads
             method = build_method(self.method, encoder, **params)
         self.device_ = default_device(self.device)
-        if (recordings is None) != (start_seconds is None):
-            raise ValueError(
-                "Pass both 'recordings' and 'start_seconds' to SSLPretrainer.fit (one entry "
-                "per window), or neither."
-            )
         if recordings is None:
             dataset = TensorDataset(torch.from_numpy(np.array(X)))
         else:  # RecordingWindows checks the lengths against X and names the mismatch
