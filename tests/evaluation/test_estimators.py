@@ -151,6 +151,31 @@ def test_ssl_pretrainer__window_positions_enable_temporal_methods(sim_windows, m
         clone(est).fit(X, recordings=recordings[:5], start_seconds=starts[:5])
 
 
+@pytest.mark.parametrize("method", sorted(__import__("eeg_ssl.methods").methods.METHODS))
+def test_ssl_pretrainer__fits_every_method_of_the_registry(sim_windows, method):
+    X, _, groups = sim_windows
+    order = np.argsort(groups, kind="stable")  # windows 2 s apart within each subject
+    X, groups = X[order], groups[order]
+    starts = np.concatenate([2.0 * np.arange((groups == g).sum()) for g in np.unique(groups)])
+    encoder, encoder_params = "conv", TINY
+    if method == "mae":
+        encoder, encoder_params = "patch_transformer", {"n_outputs": 8, "patch_size": 32,
+                                                        "embed_dim": 16, "depth": 1,
+                                                        "n_heads": 2}  # fmt: skip
+    # 16 s per recording: temporal contexts shorter than the methods' defaults
+    params = (
+        {"tau_pos": 4.0, "tau_neg": 8.0}
+        if method in ("relative_positioning", "temporal_shuffling")
+        else None
+    )
+    est = SSLPretrainer(encoder, encoder_params=encoder_params, method=method,
+                        method_params=params, epochs=1, batch_size=8, random_state=0,
+                        verbose=False)  # fmt: skip
+    est.fit(X, recordings=groups, start_seconds=starts)
+    assert np.isfinite(est.history_[-1]["loss"])
+    assert est.transform(X).shape == (len(X), est.n_features_out_)
+
+
 def test_ssl_pretrainer__unknown_method_suggests():
     with pytest.raises(ValueError, match="Did you mean 'simclr'"):
         SSLPretrainer(method="simclrr").fit(np.zeros((4, 2, 64), np.float32))
