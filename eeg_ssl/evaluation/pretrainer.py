@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import inspect
-
 import numpy as np
 import torch
 from sklearn.base import BaseEstimator, TransformerMixin
@@ -44,7 +42,7 @@ class SSLPretrainer(EncoderTransformMixin, TransformerMixin, BaseEstimator):
         A key of :data:`eeg_ssl.methods.METHODS`.
     method_params : dict | None
         The method's keyword arguments (e.g. ``{"temperature": 0.2}``);
-        ``random_state`` defaults to this estimator's (for methods that take one).
+        ``random_state`` defaults to this estimator's.
     epochs, batch_size, lr, weight_decay
         Optimisation settings of :func:`eeg_ssl.training.pretrain` (AdamW).
     device : str | None
@@ -135,9 +133,7 @@ class SSLPretrainer(EncoderTransformMixin, TransformerMixin, BaseEstimator):
                                   n_chans=X.shape[1], n_times=X.shape[2],
                                   random_state=self.random_state)  # fmt: skip
         params = dict(self.method_params or {})
-        if "random_state" in inspect.signature(METHODS[self.method]).parameters:
-            # methods without randomness of their own (autoencoder, CPC) take no seed
-            params.setdefault("random_state", self.random_state)
+        params.setdefault("random_state", self.random_state)
         with seeded(self.random_state):  # the method's heads
             method = build_method(self.method, encoder, **params)
         self.device_ = default_device(self.device)

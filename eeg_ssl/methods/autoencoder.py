@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from ..losses.autoencoder_loss import reconstruction_loss, standardize_windows
 from ..modules.decoders import ConvDecoder
+from ..utils import seeded
 from .base import SSLMethod
 
 
@@ -31,12 +32,20 @@ class Autoencoder(SSLMethod):
         Reconstruct per-channel z-scored windows instead of raw ones (default
         False: z-scoring removes the band-power differences that EEG tasks often
         rest on).
+    random_state : int | None
+        Seed of the decoder's initial weights (the method draws nothing else).
     """
 
     name = "autoencoder"
 
     def __init__(
-        self, encoder, *, decoder_filters=32, decoder_blocks=4, standardize_targets=False
+        self,
+        encoder,
+        *,
+        decoder_filters=32,
+        decoder_blocks=4,
+        standardize_targets=False,
+        random_state=None,
     ):
         super().__init__(encoder)
         if int(decoder_blocks) < 1:
@@ -45,9 +54,12 @@ class Autoencoder(SSLMethod):
             decoder_filters=int(decoder_filters),
             decoder_blocks=int(decoder_blocks),
             standardize_targets=bool(standardize_targets),
+            random_state=random_state,
         )
-        self.decoder = ConvDecoder(encoder.n_outputs, encoder.n_chans, encoder.n_times,
-                                   n_filters=int(decoder_filters), n_blocks=int(decoder_blocks))  # fmt: skip
+        with seeded(random_state):
+            self.decoder = ConvDecoder(encoder.n_outputs, encoder.n_chans, encoder.n_times,
+                                       n_filters=int(decoder_filters),
+                                       n_blocks=int(decoder_blocks))  # fmt: skip
 
     def reconstruct(self, X):
         """Reconstruction of a batch: (B, C, T) -> (B, C, T)."""

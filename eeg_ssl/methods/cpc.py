@@ -5,6 +5,7 @@ from __future__ import annotations
 from torch import nn
 
 from ..losses.cpc_loss import cpc_loss
+from ..utils import seeded
 from .base import SSLMethod
 
 
@@ -26,23 +27,29 @@ class CPC(SSLMethod):
     n_prediction_steps : int
         Number of future steps ``K`` predicted (one linear predictor each); the
         latent sequence must be longer than ``K``.
+    random_state : int | None
+        Seed of the GRU's and predictors' initial weights (the method draws nothing
+        else).
     """
 
     name = "cpc"
     compatible_encoders = ("conv",)
 
-    def __init__(self, encoder, *, context_dim=128, n_prediction_steps=4):
+    def __init__(self, encoder, *, context_dim=128, n_prediction_steps=4, random_state=None):
         super().__init__(encoder)
         if int(n_prediction_steps) < 1:
             raise ValueError(f"'n_prediction_steps' must be >= 1; got {n_prediction_steps!r}.")
         self.hparams = dict(
-            context_dim=int(context_dim), n_prediction_steps=int(n_prediction_steps)
+            context_dim=int(context_dim),
+            n_prediction_steps=int(n_prediction_steps),
+            random_state=random_state,
         )
         dim = encoder.n_outputs
-        self.context = nn.GRU(dim, int(context_dim), batch_first=True)
-        self.predictors = nn.ModuleList(
-            nn.Linear(int(context_dim), dim) for _ in range(int(n_prediction_steps))
-        )
+        with seeded(random_state):
+            self.context = nn.GRU(dim, int(context_dim), batch_first=True)
+            self.predictors = nn.ModuleList(
+                nn.Linear(int(context_dim), dim) for _ in range(int(n_prediction_steps))
+            )
 
     def latents(self, X):
         """Latent sequence: (B, C, T) -> (B, S, n_outputs)."""

@@ -64,9 +64,7 @@ def _encoder(kind, seed=0):
 
 
 def _method(name, kind, seed=0):
-    kwargs = dict(METHOD_KWARGS.get(name, {}))
-    if "random_state" in inspect.signature(METHODS[name]).parameters:
-        kwargs["random_state"] = seed
+    kwargs = dict(METHOD_KWARGS.get(name, {}), random_state=seed)
     encoder = _encoder(kind, seed)
     with seeded(seed):
         return build_method(name, encoder, **kwargs)
@@ -93,6 +91,8 @@ def test_registry__cases_cover_every_method():
     for name, cls in METHODS.items():
         allowed = getattr(cls, "compatible_encoders", None)
         assert allowed is None or set(allowed) <= set(ENCODERS), name
+        # SSLPretrainer, the CLI and torchrun all pass the run's seed as random_state
+        assert "random_state" in inspect.signature(cls).parameters, name
 
 
 @pytest.mark.parametrize(("name", "kind"), CASES)
