@@ -91,11 +91,11 @@ def fir_filter(data, sfreq, l_freq, h_freq):
         return data * h
     n_times = data.shape[-1]
     n_edge = max(min(n_h, n_times) - 1, 0)
-    padded = reflect_limited_pad(data, n_edge, n_edge)
     # MNE's overlap-add returns full convolution samples [shift, shift + n_times)
     shift = (n_h - 1) // 2 + n_edge
-    n_fft = sp_fft.next_fast_len(padded.shape[-1] + n_h - 1, real=True)
-    spectrum = sp_fft.rfft(padded, n_fft, axis=-1)
+    n_fft = sp_fft.next_fast_len(n_times + 2 * n_edge + n_h - 1, real=True)
+    # padded straight to the FFT length: one copy, not a pad and then rfft's zero-fill
+    spectrum = sp_fft.rfft(reflect_limited_pad(data, n_edge, n_edge, length=n_fft), axis=-1)
     spectrum *= sp_fft.rfft(h, n_fft)
     return sp_fft.irfft(spectrum, n_fft, axis=-1)[:, shift : shift + n_times]
 
