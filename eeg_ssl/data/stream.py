@@ -237,11 +237,11 @@ class ShardStream(IterableDataset):
             if new:
                 fresh.append(array)
         # first touch of new arrays (ndarray.fill releases the GIL: threads fault in parallel)
-        for _ in threads.map(np.ndarray.fill, fresh, [0] * len(fresh)) if threads else ():
-            pass
         if threads is None:
             for array in fresh:
                 array.fill(0)
+        else:
+            list(threads.map(np.ndarray.fill, fresh, [0] * len(fresh)))
         out_y = np.empty(n, dtype=np.int64)
         pos, reads = 0, []
         for s, e in group:
