@@ -129,7 +129,9 @@ def benchmark_split(X_train, y_train, g_train, X_test, y_test, g_test, *, sfreq,
     g_train, g_test : ndarray, shape (n_windows,)
         Subject of each window.
     sfreq : float
-        Sampling rate in Hz (for the band-power baseline).
+        Sampling rate in Hz (for the band-power baseline, and given to a registry
+        encoder unless ``encoder_params`` sets it: braindecode models such as
+        ``FBCNet`` or ``EEGMiner`` need it).
     methods : dict
         Method name -> dict of :class:`SSLPretrainer` parameters for that method
         (``method_params``, ``epochs``, ...), overriding ``pretrain_params``. An optional
@@ -181,6 +183,8 @@ def benchmark_split(X_train, y_train, g_train, X_test, y_test, g_test, *, sfreq,
     if unknown:
         raise ValueError(f"Unknown baseline(s) {unknown}; allowed: {list(BASELINES)}.")
     data = (X_train, y_train, g_train, X_test, y_test, g_test)
+    if isinstance(encoder, str):
+        encoder_params = {"sfreq": sfreq, **(encoder_params or {})}
     sweep = dict(fractions=fractions, seeds=seeds, probes=probes)
     frames, timings, invariance, encoders = [], [], [], {}
     fit_X = X_train if X_unlabelled is None else np.concatenate([X_train, X_unlabelled])

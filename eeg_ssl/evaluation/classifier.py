@@ -25,6 +25,7 @@ from .embedding import (
     check_positive_int,
     embed_windows,
     resolve_encoder,
+    window_sfreq,
 )
 
 
@@ -114,6 +115,7 @@ class SSLClassifier(WindowsMixin, ClassifierMixin, BaseEstimator):
         if not isinstance(self.class_weight, dict):
             check_option("class_weight", self.class_weight, ["balanced", None])
         check_positive_int(self.batch_size, "batch_size")
+        sfreq = window_sfreq(X)  # None for arrays
         X = as_windows(X, units=self.units, allow_2d=True)
         if y is None:
             raise ValueError("SSLClassifier requires y to be passed, but the target y is None.")
@@ -133,7 +135,7 @@ class SSLClassifier(WindowsMixin, ClassifierMixin, BaseEstimator):
             )
         self._set_window_shape(X)
         encoder = resolve_encoder(self.encoder, encoder_params=self.encoder_params,
-                                  n_chans=X.shape[1], n_times=X.shape[2],
+                                  n_chans=X.shape[1], n_times=X.shape[2], sfreq=sfreq,
                                   random_state=self.random_state)  # fmt: skip
         self.device_ = default_device(self.device)
         self.history_ = []

@@ -25,6 +25,13 @@ WINDOWS_DOC = """X : ndarray, shape (n_windows, n_chans, n_times) | mne.Epochs
             ``(n_windows, 1, n_times)``."""
 
 
+def window_sfreq(X):
+    """The sampling rate of ``mne.Epochs`` input; ``None`` for arrays (they carry none)."""
+    import mne
+
+    return float(X.info["sfreq"]) if isinstance(X, mne.BaseEpochs) else None
+
+
 def as_windows(X, *, units="uV", name="X", allow_2d=False):
     """Validate window input and return it as a float32 3-D array.
 
@@ -83,10 +90,12 @@ def resolve_encoder(encoder, *, encoder_params=None, n_chans=None, n_times=None,
         deep-copied), a key of :data:`eeg_ssl.models.ENCODERS` (built with
         random weights for ``n_chans`` x ``n_times`` windows), or an eeg-ssl checkpoint.
     encoder_params : dict | None
-        Keyword arguments of the registry encoder (e.g. ``n_outputs``, ``n_filters``).
-        Only used with a registry name.
+        Keyword arguments of the registry encoder (e.g. ``n_outputs``, ``n_filters``,
+        and ``sfreq``, which braindecode models such as ``FBCNet`` need). Only used
+        with a registry name.
     n_chans, n_times, sfreq
-        Signal shape of the windows (registry name only).
+        Signal shape of the windows (registry name only); an ``sfreq`` in
+        ``encoder_params`` takes precedence (plain arrays carry no rate).
     random_state : int | None
         Seed of the random initialisation (registry name only).
 
@@ -104,9 +113,10 @@ def resolve_encoder(encoder, *, encoder_params=None, n_chans=None, n_times=None,
     if isinstance(getattr(encoder, "encoder_", None), nn.Module):  # a fitted eeg-ssl estimator
         return copy.deepcopy(encoder.encoder_)
     if isinstance(encoder, str) and encoder in ENCODERS:
-        params = dict(encoder_params or {})
         if not isinstance(encoder_params, (dict, type(None))):
             raise TypeError(f"'encoder_params' must be a dict or None; got {encoder_params!r}.")
+        params = dict(encoder_params or {})
+        sfreq = params.pop("sfreq", None) or sfreq
         with seeded(random_state):
             return build_encoder(encoder, n_chans=n_chans, n_times=n_times, sfreq=sfreq, **params)
     if isinstance(encoder, (str, Path)):
@@ -283,9 +293,10 @@ class EmbeddingTransformer(EncoderTransformMixin, TransformerMixin, BaseEstimato
         self : EmbeddingTransformer
         """
         check_positive_int(self.batch_size, "batch_size")
+        sfreq = window_sfreq(X)  # None for arrays
         X = as_windows(X, units=self.units, allow_2d=True)
         encoder = resolve_encoder(self.encoder, encoder_params=self.encoder_params,
-                                  n_chans=X.shape[1], n_times=X.shape[2],
+                                  n_chans=X.shape[1], n_times=X.shape[2], sfreq=sfreq,
                                   random_state=self.random_state)  # fmt: skip
         encoder.eval()
         for param in encoder.parameters():

@@ -19,6 +19,7 @@ from .embedding import (
     as_windows,
     check_positive_int,
     resolve_encoder,
+    window_sfreq,
 )
 
 
@@ -117,6 +118,7 @@ class SSLPretrainer(EncoderTransformMixin, TransformerMixin, BaseEstimator):
         check_positive_int(self.batch_size, "batch_size")
         if self.method_params is not None and not isinstance(self.method_params, dict):
             raise TypeError(f"'method_params' must be a dict or None; got {self.method_params!r}.")
+        sfreq = window_sfreq(X)  # None for arrays
         X = as_windows(X, units=self.units, allow_2d=True)
         if len(X) < 2:
             raise ValueError(
@@ -130,7 +132,7 @@ class SSLPretrainer(EncoderTransformMixin, TransformerMixin, BaseEstimator):
             )
         self._set_window_shape(X)
         encoder = resolve_encoder(self.encoder, encoder_params=self.encoder_params,
-                                  n_chans=X.shape[1], n_times=X.shape[2],
+                                  n_chans=X.shape[1], n_times=X.shape[2], sfreq=sfreq,
                                   random_state=self.random_state)  # fmt: skip
         params = dict(self.method_params or {})
         params.setdefault("random_state", self.random_state)

@@ -59,6 +59,19 @@ def test_benchmark_split__every_model_scored_on_held_out_subjects(split_result):
     assert sorted(p.name for p in maps.glob("*.png")) == ["random_weights.png", "simclr.png"]
 
 
+def test_benchmark_split__gives_the_rate_to_braindecode_encoders():
+    # FBCNet cannot be built without sfreq; the benchmark knows the rate of its windows
+    X, y, g = simulate_windows(32, 4, 256, sfreq=128.0, n_subjects=4, random_state=0)
+    tr, te = g < 2, g >= 2
+    scores, _, _ = benchmark_split(
+        X[tr], y[tr], g[tr], X[te], y[te], g[te], sfreq=128.0, methods={},
+        encoder="braindecode",
+        encoder_params={"n_outputs": 4, "model": "FBCNet", "model_kwargs": {"n_filters_spat": 2}},
+        baselines=("random_weights",), fractions=(1.0,), seeds=(0,), rates=(), verbose=False,
+    )  # fmt: skip
+    assert set(scores["model"]) == {"random_weights"}
+
+
 def test_summary_table_and_verdict__from_scores(split_result):
     scores, timings, _, _ = split_result
     summary = summarise_scores(scores, timings)

@@ -83,3 +83,22 @@ def test_embedding_transformer__bad_encoder():
         EmbeddingTransformer(encoder=3).fit(X)
     with pytest.raises(FileNotFoundError, match="missing.pt"):
         EmbeddingTransformer("missing.pt").fit(X)
+
+
+def test_embedding_transformer__sfreq_for_registry_encoders(sim_windows):
+    # braindecode models such as FBCNet need the sampling rate: plain arrays carry none,
+    # so it comes from encoder_params, or from mne.Epochs themselves
+    X, _, _ = sim_windows
+    params = {"n_outputs": 8, "model": "FBCNet", "model_kwargs": {"n_filters_spat": 4}}
+    with pytest.raises(ValueError, match="sfreq"):
+        EmbeddingTransformer("braindecode", encoder_params=params).fit(X)
+    emb = EmbeddingTransformer("braindecode", encoder_params=dict(params, sfreq=128.0),
+                               random_state=0).fit(X)  # fmt: skip
+    assert emb.encoder_.sfreq == 128.0
+    info = mne.create_info([f"E{i}" for i in range(8)], 128.0, "eeg")
+    epochs = mne.EpochsArray(X * 1e-6, info, verbose="error")
+    emb_epochs = EmbeddingTransformer("braindecode", encoder_params=params,
+                                      random_state=0).fit(epochs)  # fmt: skip
+    assert emb_epochs.encoder_.sfreq == 128.0
+    np.testing.assert_allclose(emb_epochs.transform(epochs), emb.transform(X), rtol=1e-4,
+                               atol=1e-4)  # fmt: skip
