@@ -129,3 +129,33 @@ def test_tuh_config__offline_from_a_local_copy(tmp_path):
     info = read_shard_info(tmp_path / "out" / manifest["shard"][0])
     assert len(info["ch_names"]) == 19 and info["sfreq"] == 128.0
     assert info["ch_mask"].all()  # every target channel measured: none interpolated
+
+
+def test_moabb_config__offline_with_moabbs_fake_dataset(tmp_path):
+    # MOABB's FakeDataset is generated locally: the config's whole path (braindecode's
+    # MOABBDataset -> recordings -> annotation labels) runs without a download
+    pytest.importorskip("moabb")
+    from pipelines.workflow import load_config, run_prepare
+
+    cfg = load_config(CONFIGS / "moabb.yaml")["prepare"]
+    fake = {"n_sessions": 1, "n_runs": 2, "duration": 40, "n_events": 8, "seed": 0,
+            "channels": ["C3", "Cz", "C4", "Pz"], "annotations": True}  # fmt: skip
+    cfg["dataset"] = dict(cfg["dataset"], dataset_name="FakeDataset", subject_ids=[1, 2],
+                          dataset_kwargs=fake)  # fmt: skip
+    cfg["n_jobs"] = 1
+    manifest = run_prepare(cfg, tmp_path, verbose=False)
+    assert set(manifest["subject"]) == {"1", "2"}
+    assert manifest.groupby("subject")["run"].nunique().eq(2).all()
+    info = read_shard_info(tmp_path / manifest["shard"][0])
+    assert info["ch_names"] == ["C3", "Cz", "C4", "Pz"] and info["sfreq"] == 128.0
+    # each window carries the trial annotation covering it, or none
+    from braindecode.datasets import MOABBDataset
+
+    source = MOABBDataset("FakeDataset", subject_ids=[1], dataset_kwargs=fake)
+    annot = source.datasets[0].raw.annotations
+    rows = manifest[(manifest["subject"] == "1") & (manifest["run"] == "0")]
+    expected = [next((d for o, du, d in zip(annot.onset, annot.duration, annot.description)
+                      if o <= start and start + 2.0 <= o + du), "")
+                for start in rows["start_seconds"]]  # fmt: skip
+    assert list(rows["label"]) == expected
+    assert len(set(expected) - {""}) >= 2 and "" in expected  # labelled and unlabelled
