@@ -201,6 +201,13 @@ def benchmark_split(X_train, y_train, g_train, X_test, y_test, g_test, *, sfreq,
                                          np.asarray(positions_unlabelled[0]).astype(str)])  # fmt: skip
             starts = np.concatenate([starts, np.asarray(positions_unlabelled[1])])
         fit_positions = dict(recordings=recordings, start_seconds=starts)
+    # subjects of the pretraining windows, for methods with group_batches=True; an extra
+    # corpus's windows are grouped by recording (their subjects are not known here)
+    fit_groups = np.asarray(g_train).astype(str)
+    if X_unlabelled is not None:
+        extra = (np.full(len(X_unlabelled), "unlabelled") if positions_unlabelled is None
+                 else np.asarray(positions_unlabelled[0]).astype(str))  # fmt: skip
+        fit_groups = np.concatenate([fit_groups, np.char.add("extra:", extra)])
     for name, params in methods.items():
         params = dict(pretrain_params or {}, **(params or {}))
         grid = params.pop("grid", None) or [{}]
@@ -211,7 +218,7 @@ def benchmark_split(X_train, y_train, g_train, X_test, y_test, g_test, *, sfreq,
             pretrainer = SSLPretrainer(encoder, encoder_params=encoder_params, method=name,
                                        random_state=random_state, device=device,
                                        verbose=verbose, **dict(params, **overrides))  # fmt: skip
-            pretrainer.fit(fit_X, **fit_positions)
+            pretrainer.fit(fit_X, groups=fit_groups, **fit_positions)
             inner = inner_subject_score(pretrainer.transform(X_train), y_train, g_train) if len(
                 grid) > 1 else float("nan")  # fmt: skip
             candidates.append((inner, overrides, pretrainer))

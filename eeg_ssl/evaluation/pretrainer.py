@@ -46,6 +46,11 @@ class SSLPretrainer(EncoderTransformMixin, TransformerMixin, BaseEstimator):
         ``random_state`` defaults to this estimator's.
     epochs, batch_size, lr, weight_decay
         Optimisation settings of :func:`eeg_ssl.training.pretrain` (AdamW).
+    group_batches : bool
+        Fill each batch with the windows of one or two groups (the ``groups`` given to
+        ``fit``, e.g. subjects; else the ``recordings``) instead of shuffling freely,
+        so that contrastive negatives share the anchor's subject (``batch_groups`` of
+        :func:`eeg_ssl.training.pretrain`).
     device : str | None
         ``None`` uses CUDA when available.
     units : str
@@ -70,7 +75,8 @@ class SSLPretrainer(EncoderTransformMixin, TransformerMixin, BaseEstimator):
 
     def __init__(self, encoder="conv", *, encoder_params=None, method="simclr",
                  method_params=None, epochs=10, batch_size=128, lr=1e-3, weight_decay=1e-4,
-                 device=None, units="uV", random_state=None, verbose=None):  # fmt: skip
+                 group_batches=False, device=None, units="uV", random_state=None,
+                 verbose=None):  # fmt: skip
         self.encoder = encoder
         self.encoder_params = encoder_params
         self.method = method
@@ -79,6 +85,7 @@ class SSLPretrainer(EncoderTransformMixin, TransformerMixin, BaseEstimator):
         self.batch_size = batch_size
         self.lr = lr
         self.weight_decay = weight_decay
+        self.group_batches = group_batches
         self.device = device
         self.units = units
         self.random_state = random_state
@@ -90,7 +97,7 @@ class SSLPretrainer(EncoderTransformMixin, TransformerMixin, BaseEstimator):
         tags.target_tags.required = False
         return tags
 
-    def fit(self, X, y=None, *, recordings=None, start_seconds=None):
+    def fit(self, X, y=None, *, recordings=None, start_seconds=None, groups=None):
         """Pretrain on the windows (labels are ignored).
 
         Parameters
@@ -103,6 +110,8 @@ class SSLPretrainer(EncoderTransformMixin, TransformerMixin, BaseEstimator):
             ``temporal_shuffling``) train on arrays; other methods ignore both.
         start_seconds : array-like of float, shape (n_windows,) | None
             Start time of each window within its recording, in seconds.
+        groups : array-like, shape (n_windows,) | None
+            Group of each window (e.g. subject ids), used when ``group_batches``.
 
         Returns
         -------
@@ -146,6 +155,7 @@ class SSLPretrainer(EncoderTransformMixin, TransformerMixin, BaseEstimator):
         self.history_ = pretrain(
             method,
             dataset,
+            batch_groups=self._batch_groups(len(X), recordings, groups),
             epochs=self.epochs,
             batch_size=self.batch_size,
             lr=self.lr,
@@ -159,6 +169,23 @@ class SSLPretrainer(EncoderTransformMixin, TransformerMixin, BaseEstimator):
         self._check_window_shape(X)
         self.n_features_out_ = int(self._embed(X[:1]).shape[1])
         return self
+
+    def _batch_groups(self, n_windows, recordings, groups):
+        if not self.group_batches:
+            return None
+        batch_groups = groups if groups is not None else recordings
+        if batch_groups is None:
+            raise ValueError(
+                "group_batches=True needs the group of each window: pass groups= (e.g. "
+                "subject ids) or recordings= to SSLPretrainer.fit, or set group_batches=False."
+            )
+        batch_groups = np.asarray(batch_groups)
+        if batch_groups.shape != (n_windows,):
+            raise ValueError(
+                f"'groups' must have one entry per window: {n_windows} windows, got shape "
+                f"{batch_groups.shape}."
+            )
+        return batch_groups
 
     def save(self, path, *, extra=None):
         """Save the pretrained method as an eeg-ssl checkpoint (loadable by the CLI)."""

@@ -55,18 +55,34 @@ class ResumableSampler(DistributedSampler):
     The order of epoch ``e`` depends only on ``(seed, e)`` (torch's DistributedSampler
     rule), so the data position of a run is just ``(epoch, batch index)``; after
     :meth:`skip` the next epoch's iteration starts that many samples in.
+
+    With ``groups`` (one label per item, e.g. the subject of each window), an epoch
+    visits the groups in random order and the items of each group in random order, so
+    a batch holds the items of one or two groups; ranks take alternate items of that
+    order, so they walk through the same groups.
     """
 
-    def __init__(self, dataset, num_replicas, rank, seed):
+    def __init__(self, dataset, num_replicas, rank, seed, groups=None):
         super().__init__(dataset, num_replicas=num_replicas, rank=rank, shuffle=True,
                          seed=seed, drop_last=True)  # fmt: skip
+        self.groups = None if groups is None else np.unique(groups, return_inverse=True)[1]
         self._start = 0
 
     def skip(self, n_samples):
         self._start = int(n_samples)
 
+    def _grouped_order(self):
+        rng = np.random.default_rng([self.seed, self.epoch])
+        group_position = rng.permutation(self.groups.max() + 1)[self.groups]
+        return np.lexsort((rng.random(len(self.groups)), group_position))
+
     def __iter__(self):
-        indices = list(super().__iter__())[self._start :]
+        if self.groups is None:
+            indices = list(super().__iter__())
+        else:
+            order = self._grouped_order()[: self.total_size]
+            indices = order[self.rank : self.total_size : self.num_replicas].tolist()
+        indices = indices[self._start :]
         self._start = 0
         return iter(indices)
 
@@ -106,6 +122,7 @@ def pretrain(
     collapse_std_ratio=0.1,
     collapse_min_rank=1.5,
     config=None,
+    batch_groups=None,
     random_state=None,
     verbose=None,
 ):
@@ -194,6 +211,13 @@ def pretrain(
         Collapse thresholds, see :func:`eeg_ssl.training.monitors.collapse_status`.
     config : dict | None
         Extra plain data written into ``training.json`` (e.g. the pipeline's config).
+    batch_groups : array-like, shape (len(dataset),) | None
+        A group per window (e.g. its subject). Each epoch then visits the groups in
+        random order and the windows of a group in random order, so a batch holds
+        windows of one or two groups: contrastive negatives share the anchor's subject,
+        which then cannot tell them apart (subject-aware sampling, Cheng et al. 2020,
+        arXiv:2007.04871). Only for methods that train on the windows themselves
+        (not on pairs or triplets). ``None``: plain shuffling.
     random_state : int | None
         Seed of the data order. ``None`` draws one (stored in the checkpoints).
     verbose : bool | str | None
@@ -240,7 +264,7 @@ def pretrain(
         keep_every_epochs=keep_every_epochs, best_metric=best_metric, val_dataset=val_dataset,
         monitor_every=monitor_every, monitor_size=monitor_size,
         collapse_std_ratio=collapse_std_ratio, collapse_min_rank=collapse_min_rank,
-        config=config, random_state=random_state, verbose=verbose,
+        config=config, batch_groups=batch_groups, random_state=random_state, verbose=verbose,
     )  # fmt: skip
     try:
         return _Engine(method, dataset, device=device, **settings).fit()
@@ -282,7 +306,14 @@ class _Engine:
 
         # data: each rank reads its own part; order depends on (seed, epoch) only
         train_set = method.wrap_dataset(dataset)
-        self.sampler = ResumableSampler(train_set, self.world, self.rank, self.seed)
+        groups = kw["batch_groups"]
+        if groups is not None and len(groups) != len(train_set):
+            raise ValueError(
+                f"'batch_groups' has {len(groups)} entries but {type(method).__name__} trains "
+                f"on {len(train_set)} items; give one group per window, with a method that "
+                f"trains on the windows themselves (not on pairs or triplets)."
+            )
+        self.sampler = ResumableSampler(train_set, self.world, self.rank, self.seed, groups)
         per_rank = self.sampler.num_samples
         self.batch_size = min(kw["batch_size"], per_rank)
         if self.batch_size < 2:
@@ -386,10 +417,13 @@ class _Engine:
         self.method.set_rng_state(state["method"])
 
     def _resolved_config(self):
-        kw = {k: v for k, v in self.kw.items() if k not in ("config", "checkpoint_extra")}
+        skip = ("config", "checkpoint_extra", "batch_groups")
+        kw = {k: v for k, v in self.kw.items() if k not in skip}
         kw = {k: (str(v) if isinstance(v, Path) else v) for k, v in kw.items()}
+        groups = self.sampler.groups
         return dict(
             kw,
+            n_batch_groups=None if groups is None else int(groups.max() + 1),
             random_state=self.seed,
             method=self.method.name,
             method_kwargs=dict(self.method.hparams),

@@ -242,3 +242,27 @@ def test_ssl_classifier__uses_fitted_pretrainer(sim_windows):
     np.testing.assert_allclose(clf._embed(X), pre.transform(X), rtol=1e-5, atol=1e-6)
     with pytest.raises(ValueError, match="Invalid value for 'mode'"):
         SSLClassifier(pre, mode="fine-tune").fit(X, y)
+
+
+def test_ssl_pretrainer__group_batches_by_subject(sim_windows, monkeypatch):
+    import eeg_ssl.evaluation.pretrainer as pretrainer_module
+
+    X, _, groups = sim_windows
+    seen = {}
+    real = pretrainer_module.pretrain
+
+    def spy(*args, **kwargs):
+        seen["batch_groups"] = kwargs["batch_groups"]
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(pretrainer_module, "pretrain", spy)
+    est = SSLPretrainer(encoder_params=TINY, method_params=TINY_SIMCLR, epochs=1, batch_size=8,
+                        group_batches=True, random_state=0, verbose=False)  # fmt: skip
+    with pytest.raises(ValueError, match="group_batches=True needs the group of each window"):
+        clone(est).fit(X)
+    with pytest.raises(ValueError, match=r"one entry per window: 32 windows"):
+        clone(est).fit(X, groups=groups[:5])
+    est.fit(X, groups=groups)
+    np.testing.assert_array_equal(seen["batch_groups"], groups)
+    clone(est).set_params(group_batches=False).fit(X, groups=groups)
+    assert seen["batch_groups"] is None  # plain shuffling unless asked

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 
+import numpy as np
 import pandas as pd
 import pytest
 import torch
@@ -142,3 +143,48 @@ def test_pretrain__calls_dataset_set_epoch_each_epoch():
     data = Recorded(torch.randn(16, 4, 64))
     pretrain(method, data, epochs=3, batch_size=8, random_state=0, verbose=False)
     assert Recorded.epochs == [0, 1, 2]
+
+
+def test_resumable_sampler__grouped_order_keeps_groups_together():
+    from eeg_ssl.training.trainer import ResumableSampler
+
+    groups = np.repeat(["a", "b", "c", "d", "e"], [30, 10, 25, 20, 15])
+    data = list(range(len(groups)))
+    sampler = ResumableSampler(data, 1, 0, seed=3, groups=groups)
+    order = list(sampler)
+    assert sorted(order) == data  # every window once
+    runs = [g for i, g in enumerate(groups[order]) if i == 0 or g != groups[order][i - 1]]
+    assert sorted(runs) == ["a", "b", "c", "d", "e"]  # each group one contiguous run
+    batches = [groups[order[i : i + 16]] for i in range(0, len(order) - 15, 16)]
+    assert max(len(set(b)) for b in batches) <= 2 and min(len(set(b)) for b in batches) == 1
+    # depends on (seed, epoch) only: new order each epoch, the same after a restart
+    sampler.set_epoch(1)
+    assert list(sampler) != order
+    sampler.set_epoch(0)
+    assert list(sampler) == order
+    sampler.skip(7)
+    assert list(sampler) == order[7:]
+    # ranks take alternate windows of the same order: a partition
+    ranks = [list(ResumableSampler(data, 2, r, seed=3, groups=groups)) for r in (0, 1)]
+    assert sorted(ranks[0] + ranks[1]) == data and ranks[0] == order[0::2]
+
+
+def test_pretrain__batch_groups_reach_the_batches():
+    seen = []
+
+    class Spy(Shrink):
+        def forward(self, X):
+            seen.append(X[:, 0, 0].round().long().tolist())  # window id in the first sample
+            return super().forward(X)
+
+    X = torch.randn(48, 4, 64)
+    X[:, 0, 0] = torch.arange(48, dtype=torch.float32)
+    groups = np.arange(48) // 12  # 4 groups of 12
+    with seeded(0):
+        enc = build_encoder("conv", n_chans=4, n_times=64, n_outputs=8, n_filters=4, n_blocks=2)
+    pretrain(Spy(enc), TensorDataset(X), epochs=2, batch_size=12, batch_groups=groups,
+             random_state=0, verbose=False)  # fmt: skip
+    assert len(seen) == 8 and all(len(set(groups[b])) == 1 for b in seen)
+    with pytest.raises(ValueError, match="'batch_groups' has 47 entries.*48 items"):
+        pretrain(Spy(enc), TensorDataset(X), epochs=1, batch_size=12,
+                 batch_groups=groups[:47], verbose=False)  # fmt: skip
