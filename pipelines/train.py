@@ -22,9 +22,10 @@ from pathlib import Path
 
 import yaml
 
-MODEL_KEYS = {"subjects", "encoder", "encoder_kwargs", "method", "method_kwargs"}
+MODEL_KEYS = {"subjects", "encoder", "encoder_kwargs", "method", "method_kwargs",
+              "group_batches"}  # fmt: skip
 RESERVED = {"method", "dataset", "run_dir", "resume", "checkpoint", "checkpoint_extra",
-            "random_state", "verbose", "val_dataset", "config"}  # fmt: skip
+            "random_state", "verbose", "val_dataset", "config", "batch_groups"}  # fmt: skip
 
 
 def build_parser():
@@ -51,7 +52,7 @@ def main(argv=None):
     from eeg_ssl.training import pretrain
     from eeg_ssl.utils import seeded, set_log_level
 
-    from .workflow import write_resolved
+    from .workflow import batch_groups, write_resolved
 
     args = build_parser().parse_args(argv)
     main_rank = os.environ.get("RANK", "0") == "0"
@@ -99,6 +100,7 @@ def main(argv=None):
             "data": {"recipe": record["recipe"], "subjects": sorted(set(dataset.groups))}
         },
         resume="auto" if args.resume else None,
+        batch_groups=batch_groups(dataset, cfg.get("group_batches")),
         random_state=seed,
         config=resolved,
         verbose=not args.quiet and main_rank,

@@ -91,7 +91,7 @@ def run_pretrain(cfg, data_dir, out, *, seed=0, verbose=True):
     cfg = dict(cfg)
     _reject_unknown("pretrain", cfg, {"subjects", "encoder", "encoder_kwargs", "method",
                     "method_kwargs", "epochs", "batch_size", "lr", "weight_decay",
-                    "num_workers", "device"})  # fmt: skip
+                    "num_workers", "device", "group_batches"})  # fmt: skip
     subjects = cfg.get("subjects")
     dataset = ShardDataset(data_dir, subjects=subjects)
     n_chans, n_times = dataset.shape
@@ -114,6 +114,7 @@ def run_pretrain(cfg, data_dir, out, *, seed=0, verbose=True):
         weight_decay=cfg.get("weight_decay", 1e-4),
         num_workers=cfg.get("num_workers", 0),
         device=cfg.get("device"),
+        batch_groups=batch_groups(dataset, cfg.get("group_batches")),
         checkpoint=out / "checkpoint.pt",
         checkpoint_extra={
             "data": {"recipe": record["recipe"], "subjects": sorted(set(dataset.groups))}
@@ -177,6 +178,12 @@ def run_all(config_path, out=None, *, verbose=True):
     eval_cfg = dict(config["evaluate"])
     eval_cfg.setdefault("train_subjects", config["pretrain"].get("subjects"))
     return run_evaluate(eval_cfg, data_dir, checkpoint, out / "evaluate", seed=seed)
+
+
+def batch_groups(dataset, group_batches):
+    """``pretrain``'s ``batch_groups`` from a config's ``group_batches`` (None, "subject"
+    or "recording": subject-aware batches, see :func:`eeg_ssl.training.pretrain`)."""
+    return None if group_batches in (None, False) else dataset.window_groups(group_batches)
 
 
 def _reject_unknown(step, cfg, allowed):

@@ -194,6 +194,23 @@ class ShardDataset(Dataset):
     def __len__(self):
         return len(self.manifest)
 
+    def window_groups(self, by="subject"):
+        """One group per window, e.g. for :func:`eeg_ssl.training.pretrain`'s ``batch_groups``.
+
+        Parameters
+        ----------
+        by : {"subject", "recording"}
+            The manifest's subject, or the recording (its shard).
+
+        Returns
+        -------
+        groups : ndarray, shape (n_windows,)
+        """
+        from ..utils import check_option
+
+        check_option("by", by, ("subject", "recording"))
+        return self.groups if by == "subject" else self._shards
+
     def _file(self, shard):
         # h5py handles must not cross a fork: reopen in every new process
         if self._pid != os.getpid():

@@ -52,6 +52,36 @@ def test_shard_dataset__subject_selection(prepared):
         ShardDataset(prepared, subjects=["99"])
 
 
+def test_shard_dataset__window_groups(prepared):
+    ds = ShardDataset(prepared, subjects=["00", "02"])
+    np.testing.assert_array_equal(ds.window_groups(), ds.manifest["subject"])
+    recordings = ds.window_groups("recording")
+    assert len(set(recordings)) == 2 and len(recordings) == len(ds)
+    with pytest.raises(ValueError, match="'by'.*subject"):
+        ds.window_groups("subjects")
+
+
+def test_run_pretrain__group_batches_from_the_manifest(prepared, tmp_path, monkeypatch):
+    import eeg_ssl.training
+    from pipelines.workflow import run_pretrain
+
+    seen = {}
+    real = eeg_ssl.training.pretrain
+
+    def spy(*args, **kwargs):
+        seen["batch_groups"] = kwargs.get("batch_groups")
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(eeg_ssl.training, "pretrain", spy)
+    cfg = {"epochs": 1, "batch_size": 10, "group_batches": "subject",
+           "encoder_kwargs": {"n_outputs": 8, "n_filters": 4, "n_blocks": 2},
+           "method_kwargs": {"projection_dim": 4, "hidden_dim": 8}}  # fmt: skip
+    run_pretrain(cfg, prepared, tmp_path / "run", verbose=False)
+    np.testing.assert_array_equal(seen["batch_groups"], ShardDataset(prepared).groups)
+    run_pretrain(dict(cfg, group_batches=None), prepared, tmp_path / "run2", verbose=False)
+    assert seen["batch_groups"] is None
+
+
 def test_shard_dataset__workers_read_same_windows(prepared):
     ds = ShardDataset(prepared)
     ref = torch.stack([ds[i][0] for i in range(len(ds))])
