@@ -193,3 +193,31 @@ def test_cli_benchmark__eegmat_quick(shared_data, tmp_path):
         summary["model"]
     )
     assert set(summary["n_subjects"]) == {6}
+
+
+def test_benchmark_configs__all_load_and_name_known_parts():
+    """Every shipped benchmark config (and its --quick variant) names real methods,
+    encoders and SSLPretrainer settings, so a typo fails here, not after an hour."""
+    import inspect
+    from pathlib import Path
+
+    from eeg_ssl.evaluation import SSLPretrainer
+    from eeg_ssl.methods import METHODS
+    from eeg_ssl.models import ENCODERS
+    from eeg_ssl.models.braindecode_adapter import braindecode_model_class
+    from pipelines.benchmark import load_benchmark_config
+
+    folder = Path(__file__).resolve().parents[2] / "pipelines" / "benchmarks"
+    settings = set(inspect.signature(SSLPretrainer).parameters) | {"grid"}
+    paths = sorted(folder.glob("eegmat*.yaml"))
+    assert len(paths) >= 10
+    for path in paths:
+        for quick in (False, True):
+            config = load_benchmark_config(path, quick=quick)
+            encoder = config.get("encoder", "conv")
+            assert encoder in ENCODERS, path.name
+            if encoder == "braindecode":
+                braindecode_model_class(config["encoder_params"]["model"])
+            for name, params in (config.get("methods") or {}).items():
+                assert name in METHODS, (path.name, name)
+                assert set(params or {}) <= settings, (path.name, name, params)
