@@ -181,9 +181,12 @@ def run_all(config_path, out=None, *, verbose=True):
 
 
 def batch_groups(dataset, group_batches):
-    """``pretrain``'s ``batch_groups`` from a config's ``group_batches`` (None, "subject"
-    or "recording": subject-aware batches, see :func:`eeg_ssl.training.pretrain`)."""
-    return None if group_batches in (None, False) else dataset.window_groups(group_batches)
+    """``pretrain``'s ``batch_groups`` from a config's ``group_batches`` (None or false,
+    "subject" or true as in the benchmark configs, "recording": subject-aware batches,
+    see :func:`eeg_ssl.training.pretrain`)."""
+    if group_batches is None or group_batches is False:
+        return None
+    return dataset.window_groups("subject" if group_batches is True else group_batches)
 
 
 def _reject_unknown(step, cfg, allowed):

@@ -80,6 +80,9 @@ def test_run_pretrain__group_batches_from_the_manifest(prepared, tmp_path, monke
     np.testing.assert_array_equal(seen["batch_groups"], ShardDataset(prepared).groups)
     run_pretrain(dict(cfg, group_batches=None), prepared, tmp_path / "run2", verbose=False)
     assert seen["batch_groups"] is None
+    # `true`, as in the benchmark configs, means by subject
+    run_pretrain(dict(cfg, group_batches=True), prepared, tmp_path / "run3", verbose=False)
+    np.testing.assert_array_equal(seen["batch_groups"], ShardDataset(prepared).groups)
 
 
 def test_shard_dataset__workers_read_same_windows(prepared):
