@@ -3,6 +3,7 @@
 from ..utils import check_option
 from .braindecode_adapter import BraindecodeAdapter
 from .conv_encoder import ConvEncoder
+from .covariance_encoder import CovarianceEncoder
 from .patch_transformer import PatchTransformer
 
 #: Encoders by name. Each takes ``n_chans, n_outputs, n_times, ..., chs_info,
@@ -11,6 +12,7 @@ ENCODERS = {
     "conv": ConvEncoder,
     "patch_transformer": PatchTransformer,
     "braindecode": BraindecodeAdapter,
+    "covariance": CovarianceEncoder,
 }
 
 
@@ -47,6 +49,7 @@ __all__ = [
     "ENCODERS",
     "BraindecodeAdapter",
     "ConvEncoder",
+    "CovarianceEncoder",
     "PatchTransformer",
     "build_encoder",
     "encoder_name",
