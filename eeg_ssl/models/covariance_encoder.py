@@ -190,6 +190,7 @@ class CovarianceEncoder(EEGModuleMixin, nn.Module):
                 shape=(2.0,) * len(f_mean), group_delay=(20.0,) * len(f_mean),
                 clamp_f_mean=(0.5, nyquist - 0.5),
             )  # fmt: skip
+            self.filter.filters = self.filter.filters.detach()  # see bands()
         if n_spatial == self.n_chans:
             weight = torch.eye(self.n_chans).repeat(self.n_bands, 1, 1)
         else:
@@ -211,6 +212,10 @@ class CovarianceEncoder(EEGModuleMixin, nn.Module):
         if self.filter is not None:
             # (B, C, 1, T) -> (B, C, K, T) -> (B, K, C, T)
             parts.append(self.filter(x.unsqueeze(-2)).transpose(1, 2))
+            # braindecode's filter stores the filters it just built (part of the autograd
+            # graph) as a buffer; keep a detached copy so the encoder can be deep-copied
+            # (MoCo and BYOL copy it for their momentum encoders)
+            self.filter.filters = self.filter.filters.detach()
         if self.broadband:
             parts.append(x.unsqueeze(1))
         return torch.cat(parts, dim=1)
