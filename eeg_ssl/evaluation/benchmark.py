@@ -137,7 +137,9 @@ def benchmark_split(X_train, y_train, g_train, X_test, y_test, g_test, *, sfreq,
         (``method_params``, ``epochs``, ...), overriding ``pretrain_params``. An optional
         ``grid`` entry (list of dicts of such parameters) makes the benchmark pretrain
         each candidate and keep the one with the best subject-wise CV score of the
-        linear probe inside the training subjects (:func:`inner_subject_score`).
+        linear probe inside the training subjects (:func:`inner_subject_score`). An
+        ``encoder_params`` entry in either updates the run's ``encoder_params`` for that
+        method or candidate (the baselines keep the run's).
     encoder, encoder_params
         The encoder every SSL method and the random-weights and supervised baselines use.
     pretrain_params : dict | None
@@ -215,9 +217,14 @@ def benchmark_split(X_train, y_train, g_train, X_test, y_test, g_test, *, sfreq,
         candidates = []
         for overrides in grid:
             logger.info("Pretraining %s %s on %d windows", name, overrides or "", len(fit_X))
-            pretrainer = SSLPretrainer(encoder, encoder_params=encoder_params, method=name,
-                                       random_state=random_state, device=device,
-                                       verbose=verbose, **dict(params, **overrides))  # fmt: skip
+            settings = dict(params, **overrides)
+            # a method or a grid candidate may override some encoder hyperparameters
+            # (e.g. the embedding size); the rest come from the run's encoder_params
+            settings["encoder_params"] = dict(encoder_params or {},
+                                              **params.get("encoder_params") or {},
+                                              **overrides.get("encoder_params") or {})  # fmt: skip
+            pretrainer = SSLPretrainer(encoder, method=name, random_state=random_state,
+                                       device=device, verbose=verbose, **settings)  # fmt: skip
             pretrainer.fit(fit_X, groups=fit_groups, **fit_positions)
             inner = inner_subject_score(pretrainer.transform(X_train), y_train, g_train) if len(
                 grid) > 1 else float("nan")  # fmt: skip

@@ -221,3 +221,31 @@ def test_benchmark_configs__all_load_and_name_known_parts():
             for name, params in (config.get("methods") or {}).items():
                 assert name in METHODS, (path.name, name)
                 assert set(params or {}) <= settings, (path.name, name, params)
+
+
+def test_benchmark_split__grid_over_encoder_params(monkeypatch):
+    import eeg_ssl.evaluation.benchmark as benchmark_module
+
+    fitted = []
+
+    class Recording(benchmark_module.SSLPretrainer):
+        def fit(self, X, y=None, **kwargs):
+            fitted.append(self.encoder_params)
+            return super().fit(X, y, **kwargs)
+
+    monkeypatch.setattr(benchmark_module, "SSLPretrainer", Recording)
+    X, y, g = simulate_windows(48, 4, 128, sfreq=64.0, n_subjects=6, effect=2.0, random_state=0)
+    tr, te = g < 4, g >= 4
+    grid = [{"encoder_params": {"n_outputs": 4}}, {"encoder_params": {"n_outputs": 6}}]
+    scores, timings, _ = benchmark_split(
+        X[tr], y[tr], g[tr], X[te], y[te], g[te], sfreq=64.0,
+        methods={"vicreg": {"encoder_params": {"n_blocks": 1}, "grid": grid}},
+        encoder_params=TINY, pretrain_params={"epochs": 1, "batch_size": 16},
+        baselines=("random_weights",), fractions=(1.0,), seeds=(0,), probes=("linear",),
+        rates=(2.0,), verbose=False,
+    )  # fmt: skip
+    # each candidate: the run's encoder_params, updated by the method's, then the grid's
+    expected = dict(TINY, n_blocks=1, sfreq=64.0)  # sfreq: given by the benchmark
+    assert fitted == [dict(expected, n_outputs=4), dict(expected, n_outputs=6)]
+    assert timings.set_index("model").loc["vicreg", "selected"] in {str(c) for c in grid}
+    assert set(scores["model"]) == {"vicreg", "random_weights"}
