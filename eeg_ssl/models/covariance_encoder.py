@@ -86,6 +86,34 @@ def upper_triangle(mat):
     return mat[..., rows, cols] * weights
 
 
+def oas_shrinkage(cov, n_samples):
+    """Oracle Approximating Shrinkage coefficient of each covariance (Chen et al. 2010).
+
+    The formula of :func:`sklearn.covariance.oas`, which the Riemannian baseline uses
+    through pyRiemann's ``Covariances("oas")``, written for batches of torch tensors (and
+    differentiable) because scikit-learn's works on one NumPy matrix at a time.
+
+    Parameters
+    ----------
+    cov : torch.Tensor, shape (..., n, n)
+        Empirical covariances (normalised by ``n_samples``).
+    n_samples : int
+        Samples each covariance was estimated from.
+
+    Returns
+    -------
+    torch.Tensor, shape (...)
+        Shrinkage in [0, 1] towards ``trace(cov) / n * I``.
+    """
+    n = cov.shape[-1]
+    mu = cov.diagonal(dim1=-2, dim2=-1).mean(dim=-1)
+    alpha = cov.pow(2).mean(dim=(-2, -1))
+    num = alpha + mu**2
+    den = (n_samples + 1) * (alpha - mu**2 / n)
+    safe = torch.where(den > 0, den, torch.ones_like(den))
+    return torch.where(den > 0, (num / safe).clamp(max=1.0), torch.ones_like(den))
+
+
 class CovarianceEncoder(EEGModuleMixin, nn.Module):
     """Learnable band-pass filters, spatial filters, covariances, matrix logarithm.
 
@@ -121,8 +149,10 @@ class CovarianceEncoder(EEGModuleMixin, nn.Module):
     n_spatial : int | None
         Spatial filters per band; ``None`` keeps ``n_chans`` (identity initialisation).
         Fewer filters start from random orthonormal rows.
-    shrinkage : float
-        Shrinkage of each covariance towards its scaled identity, in [0, 1).
+    shrinkage : "oas" | float
+        Shrinkage of each covariance towards its scaled identity: ``"oas"`` computes it
+        per window and band with the Oracle Approximating Shrinkage formula (the
+        estimator of the Riemannian baseline), a float in [0, 1) fixes it.
     chs_info, input_window_seconds, sfreq
         As in :class:`braindecode.models.base.EEGModuleMixin`; ``sfreq`` is required.
 
@@ -140,7 +170,7 @@ class CovarianceEncoder(EEGModuleMixin, nn.Module):
         bandwidth=(4.0, 4.0, 14.0),
         broadband=True,
         n_spatial=None,
-        shrinkage=0.1,
+        shrinkage="oas",
         chs_info=None,
         input_window_seconds=None,
         sfreq=None,
@@ -169,8 +199,10 @@ class CovarianceEncoder(EEGModuleMixin, nn.Module):
                 f"'f_mean' must lie strictly between 0 and the Nyquist frequency "
                 f"({nyquist:g} Hz at sfreq={self.sfreq:g}); got {f_mean}."
             )
-        if not 0.0 <= shrinkage < 1.0:
-            raise ValueError(f"'shrinkage' must be in [0, 1); got {shrinkage!r}.")
+        if shrinkage != "oas" and not (isinstance(shrinkage, (int, float))
+                                       and 0.0 <= shrinkage < 1.0):  # fmt: skip
+            raise ValueError(f"'shrinkage' must be 'oas' or a number in [0, 1); got "
+                             f"{shrinkage!r}.")  # fmt: skip
         n_spatial = self.n_chans if n_spatial is None else int(n_spatial)
         if not 1 <= n_spatial <= self.n_chans:
             raise ValueError(
@@ -180,7 +212,7 @@ class CovarianceEncoder(EEGModuleMixin, nn.Module):
         self.bandwidth = bandwidth
         self.broadband = bool(broadband)
         self.n_spatial = None if n_spatial == self.n_chans else n_spatial
-        self.shrinkage = float(shrinkage)
+        self.shrinkage = shrinkage if shrinkage == "oas" else float(shrinkage)
         self.n_bands = len(f_mean) + int(self.broadband)
         self.filter = None
         if f_mean:
@@ -230,11 +262,15 @@ class CovarianceEncoder(EEGModuleMixin, nn.Module):
         # (B, K, C, T) -> (B, K, S, T)
         z = torch.einsum("ksc,bkct->bkst", self.spatial, self.bands(x))
         z = z - z.mean(dim=-1, keepdim=True)
-        cov = z @ z.transpose(-1, -2) / max(z.shape[-1] - 1, 1)
+        cov = z @ z.transpose(-1, -2) / z.shape[-1]  # as scikit-learn's estimators
         n = cov.shape[-1]
         scale = cov.diagonal(dim1=-2, dim2=-1).mean(dim=-1)[..., None, None]
         eye = torch.eye(n, dtype=cov.dtype, device=cov.device)
-        return (1.0 - self.shrinkage) * cov + self.shrinkage * scale * eye
+        if self.shrinkage == "oas":
+            shrink = oas_shrinkage(cov, z.shape[-1])[..., None, None]
+        else:
+            shrink = self.shrinkage
+        return (1.0 - shrink) * cov + shrink * scale * eye
 
     def forward(self, x):
         if x.shape[1:] != (self.n_chans, self.n_times):

@@ -56,9 +56,23 @@ def test_covariance_encoder__broadband_band_is_the_shrunk_covariance():
     cov = enc.double().covariances(x)
     assert cov.shape == (3, 4, 4, 4)  # theta, alpha, beta, broadband
     for i in range(3):
-        ref = np.cov(x[i].numpy())
+        ref = np.cov(x[i].numpy(), bias=True)
         ref = 0.8 * ref + 0.2 * np.trace(ref) / 4 * np.eye(4)
         np.testing.assert_allclose(cov[i, -1].detach().numpy(), ref, rtol=1e-10)
+
+
+def test_covariance_encoder__oas_matches_scikit_learn():
+    from sklearn.covariance import oas
+
+    enc = CovarianceEncoder(n_chans=5, n_outputs=8, n_times=64, sfreq=64.0).double()
+    assert enc.shrinkage == "oas"  # the Riemannian baseline's estimator, by default
+    rng = np.random.default_rng(3)
+    mixing = rng.standard_normal((5, 5))
+    x = torch.tensor(mixing @ rng.standard_normal((4, 5, 64)))
+    cov = enc.covariances(x)[:, -1]  # broadband
+    for i in range(4):
+        ref, _ = oas(x[i].numpy().T)
+        np.testing.assert_allclose(cov[i].detach().numpy(), ref, rtol=1e-9)
 
 
 def test_covariance_encoder__filter_bank_passes_its_band():
@@ -103,6 +117,8 @@ def test_covariance_encoder__clear_errors():
         CovarianceEncoder(**kw, sfreq=64.0, f_mean=(40.0,), bandwidth=(4.0,))
     with pytest.raises(ValueError, match="shrinkage"):
         CovarianceEncoder(**kw, sfreq=64.0, shrinkage=1.0)
+    with pytest.raises(ValueError, match="'oas' or a number"):
+        CovarianceEncoder(**kw, sfreq=64.0, shrinkage="ledoit")
     with pytest.raises(ValueError, match="n_spatial"):
         CovarianceEncoder(**kw, sfreq=64.0, n_spatial=5)
     with pytest.raises(ValueError, match="at least one band"):
