@@ -221,6 +221,8 @@ def test_benchmark_configs__all_load_and_name_known_parts():
             for name, params in (config.get("methods") or {}).items():
                 assert name in METHODS, (path.name, name)
                 assert set(params or {}) <= settings, (path.name, name, params)
+                for candidate in (params or {}).get("grid") or []:  # typos inside a grid too
+                    assert set(candidate) <= settings - {"grid"}, (path.name, name, candidate)
 
 
 def test_benchmark_split__grid_over_encoder_params(monkeypatch):
