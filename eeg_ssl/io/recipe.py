@@ -271,7 +271,9 @@ def preprocess(raw, recipe, *, source="", verbose=None):
     """
     mne_verbose = "error" if verbose in (None, False) else verbose
     source = source or str(raw.filenames[0] if raw.filenames and raw.filenames[0] else "<raw>")
-    raw.load_data(verbose=mne_verbose)
+    # Channel typing, renaming and picks need no samples. A recording that only the fast
+    # engines touch is never preloaded: its samples are read once, by get_data below,
+    # straight into the array that is filtered (preloading, then get_data, copies them).
     if recipe.channel_types:
         mapping = channel_type_mapping(raw.ch_names, recipe.channel_types)
         if mapping:
@@ -306,7 +308,10 @@ def preprocess(raw, recipe, *, source="", verbose=None):
             f"No channel of {source!r} matches the recipe's 'picks' {list(recipe.picks)}."
         )
 
-    data = raw.get_data()  # float64, volts
+    fast = recipe.engine in ("fast", "fused") and _fast_ok(raw)
+    if not fast or recipe.reference is not None or recipe.notch:
+        _load(raw, source, mne_verbose)  # MNE's own filters work on the Raw's buffer
+    data = _load(raw, source, mne_verbose, get=True)  # float64, volts
     finite = np.isfinite(data)
     if not finite.all():
         bad = [raw.ch_names[i] for i in np.flatnonzero(~finite.all(axis=1))]
@@ -350,7 +355,6 @@ def preprocess(raw, recipe, *, source="", verbose=None):
     new_sfreq = sfreq if recipe.sfreq is None else float(recipe.sfreq)
     resample = abs(sfreq - new_sfreq) > 1e-9
     filtering = recipe.l_freq is not None or recipe.h_freq is not None
-    fast = recipe.engine in ("fast", "fused") and _fast_ok(raw)
     if fast:
         if recipe.reference is not None or recipe.notch:
             data = raw.get_data()  # else: unchanged since the checks above
@@ -456,6 +460,17 @@ def _picks_everything(raw, picks):
         return True
     names, kinds = set(raw.ch_names), raw.get_channel_types()
     return not names & set(picks) and set(kinds) <= set(picks)
+
+
+def _load(raw, source, mne_verbose, *, get=False):
+    """``raw.load_data()`` or ``raw.get_data()``, naming the file if its samples are bad."""
+    try:
+        return raw.get_data() if get else raw.load_data(verbose=mne_verbose)
+    except Exception as err:  # the readers raise many types for truncated files
+        raise ValueError(
+            f"Could not read the samples of {source!r} ({type(err).__name__}: {err}). The "
+            f"file may be truncated or corrupt; check that it opens in another viewer."
+        ) from err
 
 
 def _fast_ok(raw):

@@ -88,7 +88,7 @@ class Recording:
         elif self.reader == "bids":
             raw = _read_bids(self.path, mne_verbose)
         else:
-            raw = read_raw(self.path, preload=True, verbose=verbose, **self.read_kwargs)
+            raw = read_raw(self.path, verbose=verbose, **self.read_kwargs)
             attach_electrodes(raw, self.path)
         if self.annotations:
             raw.set_annotations(mne.read_annotations(self.annotations), verbose=mne_verbose)
