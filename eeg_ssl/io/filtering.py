@@ -250,11 +250,12 @@ def fused_filter_resample(data, sfreq, l_freq, h_freq, new_sfreq, *, max_denomin
 
     # The FFTs run in float32, the precision shards store (1.8x faster than float64),
     # on the signal minus its channel means: a DC offset far above the signal (DC-coupled
-    # amplifiers) would otherwise cost float32 digits. The filter is linear, so the
-    # means come back as mean x (the whole operation applied, in float64, to ones).
+    # amplifiers) would otherwise cost float32 digits. The operation is linear, and MNE
+    # maps a constant (reflect-padded: still constant) to itself times the filter's DC
+    # gain, so the means come back exactly as mean * sum(h).
     mean = data.mean(axis=-1, keepdims=True)
     out = apply(data, mean, np.float32)
-    out += (mean * apply(np.ones((1, n_times)), None, np.float64)).astype(np.float32)
+    out += (mean * h.sum()).astype(np.float32)
     return out
 
 
