@@ -12,8 +12,11 @@ Two prepare headlines are printed: at equal settings (the first ``--engines`` en
 the first ``--n-jobs`` and ``--resample-methods`` entries on both sides), and each side
 at its fastest measured setting with FFT resampling (any ``n_jobs``, any eeg-ssl
 engine). Every setting is printed as its own row, braindecode run at the same setting.
-Loader passes run in ``--loader-repeats`` fresh processes; medians are reported, and
-ratios are taken inside each process (both sides under the same load).
+Every setting runs ``--repeats`` times, alternating sides; the fastest run of each side
+is kept. Loader passes run in ``--loader-repeats`` fresh processes; medians are
+reported, and ratios are taken inside each process (both sides under the same load).
+A last fresh process measures the machine's ceilings for the loader ratio: reading the
+shards' windows from the page cache with ``os.preadv`` against copying them in memory.
 """
 
 from __future__ import annotations
@@ -168,6 +171,57 @@ def run_gather(eeg_dir, batch_size, seed):
     return _gather_passes(ShardDataset(eeg_dir), batch_size, seed, "numpy_in_memory")
 
 
+def run_bandwidth(eeg_dir, repeats=3):
+    """A fresh process: the machine's ceilings for the loader ratio, in GB/s.
+
+    Reads every shard's windows from the page cache with ``os.preadv`` (one and two
+    threads) into one warm buffer, and copies the same bytes in memory with NumPy.
+    A loader that reads from the page cache cannot beat the first; the in-memory gather
+    runs at about the second.
+    """
+    import json as _json
+    from concurrent.futures import ThreadPoolExecutor
+
+    import numpy as np
+
+    record = _json.loads((Path(eeg_dir) / "prepare.json").read_text())
+    jobs, total = [], 0
+    for rec in record["recordings"]:
+        if rec.get("status") == "done" and rec.get("windows_offset") is not None:
+            n_bytes = 4 * rec["n_windows"] * rec["window_shape"][0] * rec["window_shape"][1]
+            jobs.append((str(Path(eeg_dir) / rec["shard"]), int(rec["windows_offset"]),
+                         total, n_bytes))  # fmt: skip
+            total += n_bytes
+    dest = np.empty(total, dtype=np.uint8)
+    dest.fill(0)  # warm, as the stream's recycled batch arrays
+    fds = [os.open(path, os.O_RDONLY) for path, *_ in jobs]
+
+    def read(i):
+        _, offset, at, n_bytes = jobs[i]
+        return os.preadv(fds[i], [dest[at : at + n_bytes]], offset)
+
+    out = {"bytes": total}
+    for threads in (1, 2):
+        best = 0.0
+        for _ in range(repeats):
+            t = time.perf_counter()
+            with ThreadPoolExecutor(threads) as pool:
+                list(pool.map(read, range(len(jobs))))
+            best = max(best, total / (time.perf_counter() - t) / 1e9)
+        out[f"preadv_{threads}_threads"] = best
+    copy = np.empty_like(dest)
+    copy.fill(0)
+    best = 0.0
+    for _ in range(repeats):
+        t = time.perf_counter()
+        np.copyto(copy, dest)
+        best = max(best, total / (time.perf_counter() - t) / 1e9)
+    out["memcpy"] = best
+    for fd in fds:
+        os.close(fd)
+    return out
+
+
 def run_chunk_study(files, out, batch_size, seed):
     """Write the same recordings with several chunkings/compressions; time write and read."""
     import os
@@ -266,6 +320,12 @@ def _loader_report(eeg_dir, bd_dir, args):
     print(f"first pass, stream ({n_threads} read threads) vs the gather timed after the "
           f"loaders in their process (warm heap): "
           f"{ratio(auto, 'eeg_ssl_stream', auto, 'numpy_in_memory_after_loaders')}")  # fmt: skip
+    bw = _sub(dict(kind="bandwidth", eeg_dir=eeg_dir))
+    print(f"machine ceilings (fresh process, best of 3, {bw['bytes'] / 1e6:.0f} MB of windows): "
+          f"page cache -> memory with os.preadv {bw['preadv_1_threads']:.1f} GB/s (1 thread), "
+          f"{bw['preadv_2_threads']:.1f} GB/s (2 threads); memory -> memory copy "
+          f"{bw['memcpy']:.1f} GB/s; a page-cache reader at most "
+          f"{bw['preadv_2_threads'] / bw['memcpy']:.2f}x the copy")  # fmt: skip
     print(f"second pass, stream vs braindecode lazy: "
           f"{ratio(auto, 'eeg_ssl_stream_epoch2', auto, 'braindecode_lazy')}; vs the gather's "
           f"second pass (fresh process): "
@@ -314,7 +374,7 @@ def main(argv=None):
         "--repeats",
         type=int,
         default=2,
-        help="alternating runs of the headline setting (the fastest is kept)",
+        help="alternating runs of each setting, both sides (the fastest of each is kept)",
     )
     p.add_argument("--batch-size", type=int, default=256)
     p.add_argument(
@@ -335,7 +395,8 @@ def main(argv=None):
         job = json.loads(args.worker)
         kind = job.pop("kind")
         funcs = {"eeg_ssl": run_eeg_ssl, "braindecode": run_braindecode, "loaders": run_loaders,
-                 "gather": run_gather, "chunks": run_chunk_study}  # fmt: skip
+                 "gather": run_gather, "chunks": run_chunk_study,
+                 "bandwidth": run_bandwidth}  # fmt: skip
         func = funcs[kind]
         print(json.dumps(func(**job)))
         return 0
@@ -364,7 +425,7 @@ def main(argv=None):
             tag = f"j{j}_{method}"
             engines = args.engines if setting == head else args.engines[:1]
             best = {}  # name -> fastest attempt (runs alternate sides to share the load)
-            for _ in range(args.repeats if setting == head else 1):
+            for _ in range(args.repeats):
                 for engine in engines:
                     res = _sub(dict(kind="eeg_ssl", files=files, n_jobs=j, engine=engine,
                                     out=str(tmp / f"eeg_{engine}_{tag}_{len(rows)}"),
