@@ -104,14 +104,16 @@ def fir_filter(data, sfreq, l_freq, h_freq):
     if n_h == 1:
         return data * h
     n_times = data.shape[-1]
-    n_edge = max(min(n_h, n_times) - 1, 0)
-    # MNE's overlap-add returns full convolution samples [shift, shift + n_times)
-    shift = (n_h - 1) // 2 + n_edge
-    n_fft = sp_fft.next_fast_len(n_times + 2 * n_edge + n_h - 1, real=True)
+    # MNE pads min(n_h, n_times) - 1 samples per side (reflected, zeros beyond) and keeps
+    # the full convolution's samples [shift, shift + n_times), shift = (n_h - 1) // 2 +
+    # that pad. An output sample sees the input only within half a filter length, so
+    # padding by that much (the same values) gives the same samples with shorter FFTs.
+    n_left, n_right = n_h - 1 - (n_h - 1) // 2, (n_h - 1) // 2
+    n_fft = sp_fft.next_fast_len(n_left + n_times + n_right, real=True)  # no wrap below
     # padded straight to the FFT length: one copy, not a pad and then rfft's zero-fill
-    spectrum = sp_fft.rfft(reflect_limited_pad(data, n_edge, n_edge, length=n_fft), axis=-1)
+    spectrum = sp_fft.rfft(reflect_limited_pad(data, n_left, n_right, length=n_fft), axis=-1)
     spectrum *= sp_fft.rfft(h, n_fft)
-    return sp_fft.irfft(spectrum, n_fft, axis=-1)[:, shift : shift + n_times]
+    return sp_fft.irfft(spectrum, n_fft, axis=-1)[:, n_h - 1 : n_h - 1 + n_times]
 
 
 def fft_resample(data, sfreq, new_sfreq):

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from eeg_ssl.io import Recipe, preprocess
-from eeg_ssl.io.filtering import fused_filter_resample, mne_fir, reflect_limited_pad
+from eeg_ssl.io.filtering import fir_filter, fused_filter_resample, mne_fir, reflect_limited_pad
 
 # Stated tolerance of engine="fused" against MNE's Raw.filter then Raw.resample at the
 # exact ratio (npad=0 where n_times * 128 / 160 is an integer), as fractions of the peak
@@ -105,3 +105,14 @@ def test_mne_fir__is_mnes_design_and_read_only():
     np.testing.assert_array_equal(h, expected)
     with pytest.raises(ValueError):
         h[0] = 1.0
+
+
+@pytest.mark.parametrize(("sfreq", "l_freq", "h_freq"), [(160.0, 0.5, 40.0), (999.41, 1.0, 100.0)])
+@pytest.mark.parametrize("length", [0.3, 1.0, 3.0])  # in filter lengths
+def test_fir_filter__equals_mne_also_shorter_than_the_filter(sfreq, l_freq, h_freq, length):
+    # the FFTs pad half a filter length per side, MNE a whole one: same samples
+    n_times = int(length * len(mne_fir(sfreq, l_freq, h_freq)))
+    x = np.random.default_rng(0).standard_normal((3, n_times))
+    expected = mne.filter.filter_data(x, sfreq, l_freq, h_freq, verbose="error")
+    out = fir_filter(x, sfreq, l_freq, h_freq)
+    assert np.abs(out - expected).max() <= 1e-9 * np.abs(expected).max()
