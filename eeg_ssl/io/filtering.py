@@ -174,7 +174,7 @@ def fused_filter_resample(data, sfreq, l_freq, h_freq, new_sfreq, *, max_denomin
     and inverted: two FFTs for both steps, both of fast lengths, instead of MNE's four
     (filter, then resampling with ``npad="auto"``, whose inverse FFT length is often a
     product of large primes). The FFTs run in float32 around the channel means, which
-    are added back in float64 arithmetic.
+    are added back exactly (times the filter's DC gain).
 
     It is not MNE's arithmetic, so it is held to a stated tolerance instead of
     rounding (``tests/io/test_filtering.py``): against ``Raw.filter`` then

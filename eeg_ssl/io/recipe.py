@@ -466,6 +466,8 @@ def _load(raw, source, mne_verbose, *, get=False):
     """``raw.load_data()`` or ``raw.get_data()``, naming the file if its samples are bad."""
     try:
         return raw.get_data() if get else raw.load_data(verbose=mne_verbose)
+    except MemoryError:
+        raise
     except Exception as err:  # the readers raise many types for truncated files
         raise ValueError(
             f"Could not read the samples of {source!r} ({type(err).__name__}: {err}). The "
