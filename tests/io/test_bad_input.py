@@ -25,6 +25,23 @@ def test_prepare__truncated_edf(shared_data, tmp_path):
         prepare(bad, tmp_path / "out", verbose=False)
 
 
+@pytest.mark.parametrize("engine", ["fused", "mne"])
+def test_prepare__truncated_fif_samples_name_the_file(tmp_path, engine):
+    # FIF's header reads fine; the missing samples surface only when they are read,
+    # which the fast engines do without preloading
+    raw = simulate_raw(sfreq=256.0, duration=30.0, random_state=0)
+    raw.save(tmp_path / "whole_raw.fif", verbose="error")
+    src = (tmp_path / "whole_raw.fif").read_bytes()
+    (tmp_path / "cut_raw.fif").write_bytes(src[: len(src) // 2])
+    recipe = Recipe(engine=engine, l_freq=1.0, h_freq=40.0, sfreq=128.0)
+    with pytest.raises(ValueError, match=r"cut_raw\.fif.*truncated or corrupt"):
+        prepare(tmp_path / "cut_raw.fif", tmp_path / "out", recipe, verbose=False)
+    with pytest.warns(UserWarning, match="cut_raw.fif"):
+        prepare(tmp_path / "cut_raw.fif", tmp_path / "out2", recipe, on_error="warn",
+                verbose=False)  # fmt: skip
+    assert read_record(tmp_path / "out2")["recordings"][0]["status"] == "skipped"
+
+
 def test_prepare__corrupt_file_skipped_and_recorded(shared_data, tmp_path):
     bad = tmp_path / "junk.edf"
     bad.write_bytes(b"not an edf at all" * 10)
