@@ -179,12 +179,11 @@ def run_bandwidth(eeg_dir, repeats=3):
     A loader that reads from the page cache cannot beat the first; the in-memory gather
     runs at about the second.
     """
-    import json as _json
     from concurrent.futures import ThreadPoolExecutor
 
     import numpy as np
 
-    record = _json.loads((Path(eeg_dir) / "prepare.json").read_text())
+    record = json.loads((Path(eeg_dir) / "prepare.json").read_text())
     jobs, total = [], 0
     for rec in record["recordings"]:
         if rec.get("status") == "done" and rec.get("windows_offset") is not None:

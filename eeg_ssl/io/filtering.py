@@ -234,29 +234,26 @@ def fused_filter_resample(data, sfreq, l_freq, h_freq, new_sfreq, *, max_denomin
     first = shift // down * up
     final_len = max(int(round(n_times * new_sfreq / sfreq)), 1)
 
-    def apply(x, offset, dtype):
-        kernel = np.zeros(n_fft, dtype)
-        kernel[extra : extra + n_h] = h  # the leading zeros, as a delay of the filter
-        padded = reflect_limited_pad(x, n_left, n_right, length=n_fft, offset=offset,
-                                     dtype=dtype)  # fmt: skip
-        spectrum = sp_fft.rfft(padded, axis=-1)
-        spectrum *= sp_fft.rfft(kernel)
-        n_bins = new_len // 2 + 1
-        if new_len < n_fft:
-            spectrum = spectrum[:, :n_bins]
-        else:
-            pad = np.zeros(spectrum.shape[:-1] + (n_bins - spectrum.shape[-1],), spectrum.dtype)
-            spectrum = np.concatenate([spectrum, pad], axis=-1)
-        spectrum *= new_len / n_fft
-        return sp_fft.irfft(spectrum, new_len, axis=-1)[:, first : first + final_len]
-
     # The FFTs run in float32, the precision shards store (1.8x faster than float64),
     # on the signal minus its channel means: a DC offset far above the signal (DC-coupled
     # amplifiers) would otherwise cost float32 digits. The operation is linear, and MNE
     # maps a constant (reflect-padded: still constant) to itself times the filter's DC
     # gain, so the means come back exactly as mean * sum(h).
     mean = data.mean(axis=-1, keepdims=True)
-    out = apply(data, mean, np.float32)
+    kernel = np.zeros(n_fft, np.float32)
+    kernel[extra : extra + n_h] = h  # the leading zeros, as a delay of the filter
+    padded = reflect_limited_pad(data, n_left, n_right, length=n_fft, offset=mean,
+                                 dtype=np.float32)  # fmt: skip
+    spectrum = sp_fft.rfft(padded, axis=-1)
+    spectrum *= sp_fft.rfft(kernel)
+    n_bins = new_len // 2 + 1
+    if new_len < n_fft:
+        spectrum = spectrum[:, :n_bins]
+    else:
+        pad = np.zeros(spectrum.shape[:-1] + (n_bins - spectrum.shape[-1],), spectrum.dtype)
+        spectrum = np.concatenate([spectrum, pad], axis=-1)
+    spectrum *= new_len / n_fft
+    out = sp_fft.irfft(spectrum, new_len, axis=-1)[:, first : first + final_len]
     out += (mean * h.sum()).astype(np.float32)
     return out
 
