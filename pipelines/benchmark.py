@@ -30,11 +30,12 @@ from eeg_ssl.evaluation.benchmark import (
 from eeg_ssl.evaluation.splits import subject_folds
 from eeg_ssl.io import Recipe, prepare, read_record
 from eeg_ssl.io.manifest import atomic_write_text
+from eeg_ssl.transforms import euclidean_alignment
 
 from .workflow import write_resolved
 
 TOP_KEYS = {
-    "out", "seed", "threads", "data", "prepare", "test_data", "test_prepare", "label_rules",
+    "out", "seed", "threads", "align", "data", "prepare", "test_data", "test_prepare", "label_rules",
     "subjects", "unlabelled", "n_splits", "encoder", "encoder_params", "methods", "pretrain",
     "supervised", "baselines", "fractions", "seeds", "probes", "rates", "quick",
 }  # fmt: skip
@@ -215,6 +216,20 @@ def run_benchmark(config_path, out=None, *, quick=False, verbose=True):
         extra_starts.append(dataset.manifest["start_seconds"].to_numpy(dtype=float))
     X_unlabelled = np.concatenate(extra) if extra else None
     pos_unlabelled = (np.concatenate(extra_recs), np.concatenate(extra_starts)) if extra else None
+    align = config.get("align")
+    if align not in (None, "none", "subject"):
+        raise ValueError(
+            f"'align' in {str(config_path)!r} must be 'subject' or 'none'; got {align!r}."
+        )
+    if align == "subject":
+        # Euclidean alignment, label-free, each subject by its own windows only (held-out
+        # subjects too, transductively); every method and baseline sees the aligned data
+        splits = [(euclidean_alignment(X_tr, g_tr), y_tr, g_tr,
+                   euclidean_alignment(X_te, g_te), y_te, g_te)
+                  for X_tr, y_tr, g_tr, X_te, y_te, g_te in splits]  # fmt: skip
+        if X_unlabelled is not None:  # an extra corpus's subjects are not known here
+            X_unlabelled = euclidean_alignment(X_unlabelled, pos_unlabelled[0])
+        print("Aligned every subject's windows to an identity mean covariance (align: subject).")
     print(f"Data: {len(X)} labelled windows of shape {X.shape[1:]} (n_chans, n_times) at "
           f"{sfreq:g} Hz, {len(set(groups))} subjects, classes {classes}; {len(splits)} "
           f"subject-wise split(s).")  # fmt: skip

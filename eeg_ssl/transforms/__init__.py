@@ -1,6 +1,7 @@
-"""Batched, seeded EEG augmentations and multi-view recipes."""
+"""Batched, seeded EEG augmentations, multi-view recipes and per-subject alignment."""
 
 from . import functional
+from .alignment import euclidean_alignment, mean_covariance
 from .transforms import (
     AmplitudeScale,
     BraindecodeTransform,
@@ -26,7 +27,9 @@ __all__ = [
     "TimeMask",
     "Transform",
     "contrastive_views",
+    "euclidean_alignment",
     "functional",
     "invariance_views",
+    "mean_covariance",
     "resampling_views",
 ]

@@ -165,6 +165,36 @@ def test_cli_benchmark__bad_config_is_named(tmp_path, sample_dir, capsys):
     assert "needs 'data'" in capsys.readouterr().err
 
 
+def test_cli_benchmark__align_subject_whitens_every_subject(tmp_path, sample_dir, capsys,
+                                                          monkeypatch):  # fmt: skip
+    import pipelines.benchmark as runner
+    from eeg_ssl.transforms import mean_covariance
+    from pipelines.cli import main
+
+    seen = []
+
+    def recording(X_train, y_train, g_train, X_test, y_test, g_test, **kwargs):
+        seen.append((X_train, g_train, X_test, g_test))
+        return runner_split(X_train, y_train, g_train, X_test, y_test, g_test, **kwargs)
+
+    runner_split = runner.benchmark_split
+    monkeypatch.setattr(runner, "benchmark_split", recording)
+    path = _sample_config(tmp_path, sample_dir, align="subject", methods={},
+                          baselines=["band_power"])  # fmt: skip
+    assert main(["--quiet", "benchmark", str(path)]) == 0
+    assert "align: subject" in capsys.readouterr().out
+    assert len(seen) == 2
+    for X_train, g_train, X_test, g_test in seen:
+        for X, groups in ((X_train, g_train), (X_test, g_test)):
+            for subject in np.unique(groups):
+                R = mean_covariance(X[groups == subject])
+                np.testing.assert_allclose(R, np.eye(len(R)), atol=1e-3)
+
+    path = _sample_config(tmp_path, sample_dir, align="subjects")
+    assert main(["--quiet", "benchmark", str(path)]) == 2
+    assert "'align'" in capsys.readouterr().err
+
+
 def test_labels_from_sources__file_name_rules(tmp_path, sample_dir):
     from eeg_ssl.io import prepare
     from pipelines.benchmark import labels_from_sources, load_labelled
