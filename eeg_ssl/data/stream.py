@@ -42,24 +42,35 @@ class _BufferPool:
         self.arrays = [np.empty(0, dtype=np.float32)]
         self.free_refs = self._refs(0)  # count when only the pool holds an array
         self.arrays = []
+        self.views = []
 
     def _refs(self, i):
         return sys.getrefcount(self.arrays[i])
 
     def take(self):
-        """A free array of ``shape`` (float32, contents undefined), and whether it is new.
+        """A free array of ``shape`` (float32, contents undefined), its row views, and
+        whether it is new.
 
         A new array's pages are not touched yet: the caller should ``fill`` it when it
         is backed by small pages (faulting them in from user space is cheaper than inside
-        the kernel's copy).
+        the kernel's copy). The row views of a pooled array are made once; each holds a
+        reference to the array, which the free test allows for.
         """
         for i in range(len(self.arrays)):
-            if self._refs(i) == self.free_refs:
-                return self.arrays[i], False
+            if self._refs(i) == self.free_refs + len(self.views[i]):
+                return self.arrays[i], self.views[i], False
         array = np.empty(self.shape, dtype=np.float32)
+        views = list(array)
         if len(self.arrays) < self.size:
             self.arrays.append(array)
-        return array, True
+            self.views.append(views)
+        return array, views, True
+
+
+def _read_all(reads):
+    """Run ``(reader, first_row, rows_out)`` reads in order."""
+    for reader, first_row, rows_out in reads:
+        reader.read_into(first_row, rows_out)
 
 
 class ShardStream(IterableDataset):
@@ -229,16 +240,19 @@ class ShardStream(IterableDataset):
         # window j of the buffer goes to row slot[j] of the buffer's output; each block is
         # read by one scatter read straight into its windows' rows (one copy from the page
         # cache, no intermediate buffer). Batches are separate arrays of batch_size rows,
-        # recycled from the pool once the consumer has dropped them (the row views made
-        # here die with this call, so they never pin a batch).
+        # recycled from the pool once the consumer has dropped them (the pool keeps each
+        # array's row views and allows for their references; the views of an array
+        # outside the pool die with this call, so they never pin a batch).
         slot = np.empty(n, dtype=np.int64)
         slot[order] = np.arange(n)
-        outs, fresh = [], []
+        outs, fresh, rows = [], [], []
         for i in range(0, n, batch):
             if n - i >= batch:
-                array, new = pool.take()
+                array, views, new = pool.take()
+                rows.extend(views)
             else:
                 array, new = np.empty((n - i,) + shape, dtype=np.float32), True
+                rows.extend(array)
             outs.append(array)
             if new:
                 fresh.append(array)
@@ -257,17 +271,21 @@ class ShardStream(IterableDataset):
         out_y = np.empty(n, dtype=np.int64)
         pos, reads = 0, []
         for s, e in group:
-            dest = slot[pos : pos + e - s]
-            rows_out = [outs[k // batch][k % batch] for k in dest]
+            dest = slot[pos : pos + e - s].tolist()
+            rows_out = [rows[k] for k in dest]  # views made once per pooled array
             # readers are created here, in the calling thread; the reads may run in threads
             reads.append((base._reader(base._shards[s]), int(base._rows[s]), rows_out))
             out_y[dest] = base.targets[s:e]
             pos += e - s
         if threads is None:
-            for reader, first_row, rows_out in reads:
-                reader.read_into(first_row, rows_out)
+            _read_all(reads)
         else:  # blocks write disjoint rows, so they can be read in any order
-            for _ in threads.map(lambda job: job[0].read_into(job[1], job[2]), reads):
+            # one task per thread, not per block: a task costs about as much as a read
+            # of a few windows (measured with the views below: second pass 187,000 ->
+            # 213,000 windows/s, median of 20 alternating fresh processes)
+            n_threads = self._n_threads()
+            chunks = [reads[i::n_threads] for i in range(n_threads)]
+            for _ in threads.map(_read_all, chunks):
                 pass  # re-raises a read error here
         return outs, out_y
 

@@ -38,11 +38,13 @@ def test_shard_stream__read_threads_do_not_change_the_stream(prepared, batch_siz
                              random_state=5, read_threads=read_threads)  # fmt: skip
         return [(x.clone(), torch.as_tensor(y)) for x, y in stream]
 
-    one, two = run(1), run(2)
-    assert len(one) == len(two) > 0
-    for (x1, y1), (x2, y2) in zip(one, two):
-        torch.testing.assert_close(x1, x2, rtol=0, atol=0)
-        torch.testing.assert_close(y1, y2)
+    one = run(1)
+    assert len(one) > 0
+    for threaded in (run(2), run(3)):  # the reads are dealt to the threads in chunks
+        assert len(threaded) == len(one)
+        for (x1, y1), (x2, y2) in zip(one, threaded):
+            torch.testing.assert_close(x1, x2, rtol=0, atol=0)
+            torch.testing.assert_close(y1, y2)
 
 
 def test_shard_stream__bad_read_threads(prepared):
