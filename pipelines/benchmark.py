@@ -175,12 +175,21 @@ def load_labelled(folder, *, label_rules=None, subjects=None, classes=None,
     return X[mask], y, groups, classes, sfreq
 
 
-def run_benchmark(config_path, out=None, *, quick=False, verbose=True):
-    """Run the benchmark of a config; write the tables and plots; return the markdown table."""
+def run_benchmark(config_path, out=None, *, quick=False, seed=None, verbose=True):
+    """Run the benchmark of a config; write the tables and plots; return the markdown table.
+
+    ``seed`` overrides the config's ``seed`` (which assigns subjects to folds and seeds
+    pretraining and random weights); without ``out``, the results then go to the
+    config's ``out`` + ``-seed{seed}``, so runs on other folds never overwrite each other.
+    """
     import torch
 
     start = time.perf_counter()
     config = load_benchmark_config(config_path, quick=quick)
+    if seed is not None:
+        config["seed"] = int(seed)
+        if out is None:
+            out = f"{config.get('out') or 'runs/benchmark'}-seed{int(seed)}"
     out = Path(out or config.get("out") or "runs/benchmark").resolve()
     out.mkdir(parents=True, exist_ok=True)
     seed = int(config.get("seed", 0))

@@ -65,6 +65,9 @@ def build_parser():
     p.add_argument("config", help="benchmark YAML (see pipelines/benchmarks/)")
     p.add_argument("--out", help="output folder (default: the config's 'out')")
     p.add_argument("--quick", action="store_true", help="apply the config's 'quick' section")
+    p.add_argument("--seed", type=int,
+                   help="override the config's seed (other subject folds); default output "
+                        "folder: the config's 'out' + '-seed<N>'")  # fmt: skip
 
     p = sub.add_parser("run", help="prepare + pretrain + evaluate from one YAML config")
     p.add_argument("config")
@@ -119,7 +122,8 @@ def main(argv=None):
         elif args.command == "benchmark":
             from .benchmark import run_benchmark
 
-            print(run_benchmark(args.config, args.out, quick=args.quick, verbose=verbose))
+            print(run_benchmark(args.config, args.out, quick=args.quick, seed=args.seed,
+                                verbose=verbose))  # fmt: skip
         elif args.command == "run":
             table = workflow.run_all(args.config, args.out, verbose=verbose)
             print()

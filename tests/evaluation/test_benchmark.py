@@ -195,6 +195,17 @@ def test_cli_benchmark__align_subject_whitens_every_subject(tmp_path, sample_dir
     assert "'align'" in capsys.readouterr().err
 
 
+def test_cli_benchmark__seed_override_writes_beside_the_config_out(tmp_path, sample_dir):
+    from pipelines.cli import main
+
+    path = _sample_config(tmp_path, sample_dir, baselines=["band_power"])
+    assert main(["--quiet", "benchmark", str(path), "--seed", "3"]) == 0
+    out = tmp_path / "bench-seed3"  # the config's out + -seed3: seed 0's results stay apart
+    assert not (tmp_path / "bench").exists()
+    assert yaml.safe_load((out / "config.yaml").read_text())["seed"] == 3
+    assert set(pd.read_csv(out / "summary.csv")["n_subjects"]) == {6}
+
+
 def test_labels_from_sources__file_name_rules(tmp_path, sample_dir):
     from eeg_ssl.io import prepare
     from pipelines.benchmark import labels_from_sources, load_labelled
