@@ -195,18 +195,31 @@ def run_benchmark(config_path, out=None, *, quick=False, seed=None, verbose=True
     seed = int(config.get("seed", 0))
     # One intra-op thread: on a shared CPU, torch's extra threads mostly contend.
     torch.set_num_threads(int(config.get("threads", 1)))
+    align = config.get("align")
+    if align not in (None, "none", "subject"):
+        raise ValueError(
+            f"'align' in {str(config_path)!r} must be 'subject' or 'none'; got {align!r}."
+        )
     write_resolved(out, dict(config, out=str(out), quick=bool(quick)))
 
     data = config.get("data") or _prepare(config["prepare"], out / "prepared", verbose)
     X, y, groups, classes, sfreq, (recs, starts) = load_labelled(
         data, label_rules=config.get("label_rules"), subjects=config.get("subjects"),
         return_positions=True)  # fmt: skip
+    if align == "subject":
+        # Euclidean alignment, label-free, each subject by its own windows only (so once,
+        # before the folds; held-out subjects too, transductively): every method and
+        # baseline sees the aligned windows
+        X = euclidean_alignment(X, groups)
+        print("Aligned every subject's windows to an identity mean covariance (align: subject).")
     test_data = config.get("test_data")
     if not test_data and config.get("test_prepare"):
         test_data = _prepare(config["test_prepare"], out / "prepared_test", verbose)
     if test_data:
         X_t, y_t, g_t, _, _ = load_labelled(test_data, label_rules=config.get("label_rules"),
                                             classes=classes)  # fmt: skip
+        if align == "subject":
+            X_t = euclidean_alignment(X_t, g_t)
         splits = [(X, y, groups, X_t, y_t, g_t)]
         positions = [(recs, starts)]
     else:
@@ -225,20 +238,9 @@ def run_benchmark(config_path, out=None, *, quick=False, seed=None, verbose=True
         extra_starts.append(dataset.manifest["start_seconds"].to_numpy(dtype=float))
     X_unlabelled = np.concatenate(extra) if extra else None
     pos_unlabelled = (np.concatenate(extra_recs), np.concatenate(extra_starts)) if extra else None
-    align = config.get("align")
-    if align not in (None, "none", "subject"):
-        raise ValueError(
-            f"'align' in {str(config_path)!r} must be 'subject' or 'none'; got {align!r}."
-        )
-    if align == "subject":
-        # Euclidean alignment, label-free, each subject by its own windows only (held-out
-        # subjects too, transductively); every method and baseline sees the aligned data
-        splits = [(euclidean_alignment(X_tr, g_tr), y_tr, g_tr,
-                   euclidean_alignment(X_te, g_te), y_te, g_te)
-                  for X_tr, y_tr, g_tr, X_te, y_te, g_te in splits]  # fmt: skip
-        if X_unlabelled is not None:  # an extra corpus's subjects are not known here
-            X_unlabelled = euclidean_alignment(X_unlabelled, pos_unlabelled[0])
-        print("Aligned every subject's windows to an identity mean covariance (align: subject).")
+    if align == "subject" and X_unlabelled is not None:
+        # an extra corpus's subjects are not known here: aligned by recording
+        X_unlabelled = euclidean_alignment(X_unlabelled, pos_unlabelled[0])
     print(f"Data: {len(X)} labelled windows of shape {X.shape[1:]} (n_chans, n_times) at "
           f"{sfreq:g} Hz, {len(set(groups))} subjects, classes {classes}; {len(splits)} "
           f"subject-wise split(s).")  # fmt: skip
