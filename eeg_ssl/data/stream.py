@@ -232,7 +232,7 @@ class ShardStream(IterableDataset):
         if current:
             yield current
 
-    def _fill(self, group, rng, pool, shape, threads=None):
+    def _fill(self, group, rng, pool, shape, threads=None, n_threads=1):
         """Read one shuffle buffer: ``(batches, labels)`` in shuffled order."""
         base, batch = self.base, self.batch_size or 1
         n = sum(e - s for s, e in group)
@@ -283,7 +283,6 @@ class ShardStream(IterableDataset):
             # one task per thread, not per block: a task costs about as much as a read
             # of a few windows (measured together with the pooled row views: second pass
             # 187,000 -> 213,000 windows/s, median of 20 alternating fresh processes)
-            n_threads = self._n_threads()
             chunks = [reads[i::n_threads] for i in range(n_threads)]
             for _ in threads.map(_read_all, chunks):
                 pass  # re-raises a read error here
@@ -295,10 +294,11 @@ class ShardStream(IterableDataset):
         batch = self.batch_size or 1
         capacity = self.buffer_blocks * self.block_size
         pool = self._batch_pool((batch,) + shape, max(capacity, batch))
-        threads = self._reader_threads(self._n_threads())
+        n_threads = self._n_threads()
+        threads = self._reader_threads(n_threads)
         for group in self._buffers(blocks):
             x = None  # drop our reference to the last batch before taking from the pool
-            outs, out_y = self._fill(group, rng, pool, shape, threads)
+            outs, out_y = self._fill(group, rng, pool, shape, threads, n_threads)
             if self.batch_size is None:
                 for i in range(len(outs)):
                     x, outs[i] = outs[i], None
