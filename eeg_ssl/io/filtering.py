@@ -59,23 +59,26 @@ def reflect_limited_pad(x, n_left, n_right, *, length=None, offset=None, dtype=N
     total = n_left + n_times + n_right
     if dtype is None:
         dtype = np.result_type(x.dtype, np.float64) if x.dtype.kind != "f" else x.dtype
-    out = np.zeros(x.shape[:-1] + (total if length is None else int(length),), dtype)
+    # every sample is written once below (np.zeros would write the whole array twice)
+    out = np.empty(x.shape[:-1] + (total if length is None else int(length),), dtype)
     # reflected sample: 2 * edge - x (- offset), computed in x's precision, then stored
     edge_left, edge_right = 2 * x[..., :1], 2 * x[..., -1:]
     if offset is not None:
         edge_left, edge_right = edge_left - offset, edge_right - offset
-    if n_left:
-        k = min(n_left, n_times - 1)  # reflected samples; the rest (further out) stays 0
+    k = min(n_left, n_times - 1)  # reflected samples; the rest (further out) is 0
+    out[..., : n_left - k] = 0
+    if k:
         np.subtract(edge_left, x[..., k:0:-1], out=out[..., n_left - k : n_left],
                     casting="unsafe")  # fmt: skip
     if offset is None:
         out[..., n_left : n_left + n_times] = x
     else:
         np.subtract(x, offset, out=out[..., n_left : n_left + n_times], casting="unsafe")
-    if n_right:
-        k = min(n_right, n_times - 1)
+    k = min(n_right, n_times - 1)
+    if k:
         np.subtract(edge_right, x[..., -2 : -k - 2 : -1],
                     out=out[..., n_left + n_times : n_left + n_times + k], casting="unsafe")  # fmt: skip
+    out[..., n_left + n_times + k :] = 0  # zeros beyond the reflection, and the FFT's padding
     return out
 
 
@@ -163,7 +166,8 @@ def _fused_length(need, up, down, max_tries=20000):
     return down * m  # correct, only slower
 
 
-def fused_filter_resample(data, sfreq, l_freq, h_freq, new_sfreq, *, max_denominator=1000):
+def fused_filter_resample(data, sfreq, l_freq, h_freq, new_sfreq, *, gain=1.0,
+                          max_denominator=1000):  # fmt: skip
     """Band-pass and resample in one FFT: MNE's FIR filter, then exact-ratio FFT resampling.
 
     The signal is padded as MNE's filter pads it (``reflect_limited``; of MNE's one
@@ -192,6 +196,9 @@ def fused_filter_resample(data, sfreq, l_freq, h_freq, new_sfreq, *, max_denomin
     l_freq, h_freq : float | None
         Pass-band edges in Hz; ``h_freq`` plus MNE's transition band must lie below
         the new Nyquist frequency (the product must be band-limited).
+    gain : float
+        Factor applied to the result (e.g. volts to microvolts), folded into the
+        filter so that it costs no pass over the samples.
     max_denominator : int
         Largest denominator of ``new_sfreq / sfreq`` handled.
 
@@ -245,16 +252,17 @@ def fused_filter_resample(data, sfreq, l_freq, h_freq, new_sfreq, *, max_denomin
     padded = reflect_limited_pad(data, n_left, n_right, length=n_fft, offset=mean,
                                  dtype=np.float32)  # fmt: skip
     spectrum = sp_fft.rfft(padded, axis=-1)
-    spectrum *= sp_fft.rfft(kernel)
+    # the inverse FFT's length change and the gain scale the filter's spectrum, not the
+    # signal's (one pass over the samples fewer)
+    spectrum *= sp_fft.rfft(kernel) * np.float32(new_len / n_fft * gain)
     n_bins = new_len // 2 + 1
     if new_len < n_fft:
         spectrum = spectrum[:, :n_bins]
     else:
         pad = np.zeros(spectrum.shape[:-1] + (n_bins - spectrum.shape[-1],), spectrum.dtype)
         spectrum = np.concatenate([spectrum, pad], axis=-1)
-    spectrum *= new_len / n_fft
     out = sp_fft.irfft(spectrum, new_len, axis=-1)[:, first : first + final_len]
-    out += (mean * h.sum()).astype(np.float32)
+    out += (mean * (h.sum() * gain)).astype(np.float32)
     return out
 
 

@@ -44,6 +44,16 @@ def test_fused__samples_sit_exactly_on_the_new_grid(sfreq, new_sfreq):
     np.testing.assert_allclose(out[:, inner], expected[:, inner], atol=5e-3)
 
 
+def test_fused__gain_scales_signal_and_offset_alike():
+    # microvolts from volts: the gain is folded into the filter, the DC offset included
+    x = 1e-5 * np.random.default_rng(2).standard_normal((3, 4000)) + 2e-3
+    out = fused_filter_resample(x, 160.0, 0.5, 40.0, 128.0)
+    scaled = fused_filter_resample(x, 160.0, 0.5, 40.0, 128.0, gain=1e6)
+    assert scaled.dtype == np.float32
+    np.testing.assert_allclose(scaled, 1e6 * out.astype(np.float64), rtol=1e-5,
+                               atol=1e-5 * np.abs(1e6 * out).max())  # fmt: skip
+
+
 def test_fused__declines_what_it_cannot_do_exactly():
     x = np.random.default_rng(0).standard_normal((2, 20_000))
     assert fused_filter_resample(x, 999.41, 1.0, 40.0, 128.0) is None  # no small-ratio grid
@@ -97,6 +107,27 @@ def test_reflect_limited_pad__length_adds_trailing_zeros():
     far = reflect_limited_pad(x, 8, 0)
     assert not far[:, :3].any()
     np.testing.assert_array_equal(far[:, 3:8], 2 * x[:, :1] - x[:, 5:0:-1])
+
+
+@pytest.mark.parametrize(("n_left", "n_right", "extra"), [(0, 0, 5), (3, 2, 0), (8, 0, 4),
+                                                         (0, 9, 3), (7, 7, 0), (2, 12, 6)])  # fmt: skip
+def test_reflect_limited_pad__writes_every_sample_on_reused_memory(n_left, n_right, extra):
+    # the result is allocated uninitialised: memory freed just before, full of NaN, must
+    # not show through (the reference pads into zeros, sample by sample)
+    x = np.random.default_rng(1).standard_normal((3, 6))
+    total = n_left + 6 + n_right + extra
+    ref = np.zeros((3, total))
+    for i in range(n_left):
+        if n_left - i <= 5:  # reflected (at most n_times - 1 samples); further out 0
+            ref[:, i] = 2 * x[:, 0] - x[:, n_left - i]
+    ref[:, n_left : n_left + 6] = x
+    for i in range(n_right):
+        if i + 1 <= 5:
+            ref[:, n_left + 6 + i] = 2 * x[:, -1] - x[:, -2 - i]
+    for _ in range(5):
+        np.full((3, total), np.nan)  # freed at once; its block is the next one handed out
+        padded = reflect_limited_pad(x, n_left, n_right, length=total)
+        np.testing.assert_array_equal(padded, ref)
 
 
 def test_mne_fir__is_mnes_design_and_read_only():
