@@ -9,6 +9,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
+import logging
 from collections.abc import Mapping
 
 import mne
@@ -312,15 +313,19 @@ def preprocess(raw, recipe, *, source="", verbose=None):
     if not fast or recipe.reference is not None or recipe.notch:
         _load(raw, source, mne_verbose)  # MNE's own filters work on the Raw's buffer
     data = _load(raw, source, mne_verbose, get=True)  # float64, volts
-    finite = np.isfinite(data)
-    if not finite.all():
+    # a channel's range is NaN or Inf exactly when one of its samples is: one pass over
+    # the samples finds both non-finite and flat channels
+    with np.errstate(invalid="ignore"):  # Inf - Inf
+        span = np.ptp(data, axis=1)
+    if not np.isfinite(span).all():
+        finite = np.isfinite(data)
         bad = [raw.ch_names[i] for i in np.flatnonzero(~finite.all(axis=1))]
         raise ValueError(
             f"Recording {source!r} has NaN or Inf samples in channel(s) {bad[:10]} "
             f"({int((~finite).sum())} samples); interpolate or drop them before preparing "
             f"(e.g. add them to the recipe's 'drop')."
         )
-    flat = np.ptp(data, axis=1) == 0
+    flat = span == 0
     flat_names = [raw.ch_names[i] for i in np.flatnonzero(flat)]
     if flat.all():
         raise ValueError(
@@ -358,24 +363,25 @@ def preprocess(raw, recipe, *, source="", verbose=None):
     if fast:
         if recipe.reference is not None or recipe.notch:
             data = raw.get_data()  # else: unchanged since the checks above
+        scale = _VOLT_SCALE.get(recipe.units)
+        if scale is None:
+            check_option("units", recipe.units, list(_VOLT_SCALE))
         fused = None
         if recipe.engine == "fused" and filtering and resample and recipe.resample_method == "fft":
-            fused = fused_filter_resample(data, sfreq, recipe.l_freq, recipe.h_freq, new_sfreq)
+            fused = fused_filter_resample(data, sfreq, recipe.l_freq, recipe.h_freq, new_sfreq,
+                                          gain=scale)  # fmt: skip
         if fused is not None:
-            data = fused
+            data = fused  # already in recipe.units
         else:
             if filtering:
                 data = fir_filter(data, sfreq, recipe.l_freq, recipe.h_freq)
             if resample:
                 data = mne.filter.resample(data, new_sfreq, sfreq, npad="auto",
                                            method=recipe.resample_method, verbose=mne_verbose)  # fmt: skip
-        scale = _VOLT_SCALE.get(recipe.units)
-        if scale is None:
-            check_option("units", recipe.units, list(_VOLT_SCALE))
-        if scale != 1.0 and (filtering or resample):
-            data *= scale  # in place: the filter/resampler returned a fresh array
-        elif scale != 1.0:
-            data = data * scale  # get_data may return a view of the Raw's buffer
+            if scale != 1.0 and (filtering or resample):
+                data *= scale  # in place: the filter/resampler returned a fresh array
+            elif scale != 1.0:
+                data = data * scale  # get_data may return a view of the Raw's buffer
     else:
         data = None  # MNE filters the Raw's own buffer
         if filtering:
@@ -412,7 +418,8 @@ def preprocess(raw, recipe, *, source="", verbose=None):
     coord_frame = "unknown"
     if montage is not None:
         coord_frame = str(montage.get_positions().get("coord_frame", "unknown"))
-    logger.debug("Applied recipe %s to %s: %s", recipe.hash(), source, data.shape)
+    if logger.isEnabledFor(logging.DEBUG):  # the recipe's hash costs as much as a window
+        logger.debug("Applied recipe %s to %s: %s", recipe.hash(), source, data.shape)
     return Preprocessed(
         data=data, sfreq=float(sfreq), ch_names=ch_names, ch_types=ch_types,
         measured=measured, ch_pos=ch_pos, coord_frame=coord_frame, annotations=annotations,

@@ -62,12 +62,14 @@ def test_prepare__unknown_extension(tmp_path):
         prepare(path, tmp_path / "out", verbose=False)
 
 
-def test_prepare__nan_samples(tmp_path):
+@pytest.mark.parametrize(("value", "where"), [(np.nan, slice(100, 110)), (np.inf, slice(5, 6)),
+                                             (-np.inf, slice(0, 3)), (np.inf, slice(None))])  # fmt: skip
+def test_prepare__nan_or_inf_samples(tmp_path, value, where):
     raw = simulate_raw(1, duration=10.0, sfreq=128.0, random_state=0)
-    raw._data[2, 100:110] = np.nan  # test fixture: inject NaN into an in-memory recording
+    raw._data[2, where] = value  # test fixture: inject NaN/Inf into an in-memory recording
     path = tmp_path / "nan.fif"
     raw.save(path, verbose="error")
-    with pytest.raises(ValueError, match="NaN or Inf"):
+    with pytest.raises(ValueError, match=r"NaN or Inf samples in channel\(s\) \['[^']+'\]"):
         prepare(path, tmp_path / "out", Recipe(**FAST), verbose=False)
 
 
