@@ -60,9 +60,14 @@ def _peak_mb():
     return self_mb, child_mb
 
 
-def run_eeg_ssl(files, out, n_jobs, engine, resample_method):
+def run_eeg_ssl(files, out, n_jobs, engine, resample_method, retain=True):
     from eeg_ssl.io import Recipe, prepare
+    from eeg_ssl.utils import retain_freed_memory
 
+    # this process stands for the `eeg-ssl prepare` command, which keeps freed arrays
+    # for the next recording (pipelines/cli.py); retain=False: prepare() called in a
+    # user's own process with n_jobs=1 and the allocator's defaults
+    retained = retain_freed_memory() if retain else False
     recipe = Recipe(picks=("eeg",), l_freq=0.5, h_freq=40.0, sfreq=128.0, window_seconds=2.0,
                     engine=engine, resample_method=resample_method)  # fmt: skip
     # untimed warm-up on one recording (lazy imports, first calls), as for braindecode
@@ -71,7 +76,7 @@ def run_eeg_ssl(files, out, n_jobs, engine, resample_method):
     manifest = prepare(files, out, recipe, n_jobs=n_jobs, verbose=False)
     dt = time.perf_counter() - t
     return dict(windows=len(manifest), seconds=dt, peak_mb=_peak_mb(),
-                cpu_seconds=_cpu_seconds() - cpu,
+                cpu_seconds=_cpu_seconds() - cpu, retained=retained,
                 torch_imported="torch" in sys.modules)  # fmt: skip
 
 
@@ -422,15 +427,20 @@ def main(argv=None):
         for setting in settings:
             j, method = setting["n_jobs"], setting["method"]
             tag = f"j{j}_{method}"
-            engines = args.engines if setting == head else args.engines[:1]
+            # (engine, keep freed memory as the `eeg-ssl prepare` command does)
+            kept = args.engines if setting == head else args.engines[:1]
+            engines = [(engine, True) for engine in kept]
+            if setting == head and j == 1:  # also prepare() in a user's own process
+                engines.append((args.engines[0], False))
             best = {}  # name -> fastest attempt (runs alternate sides to share the load)
             for _ in range(args.repeats):
-                for engine in engines:
+                for engine, retain in engines:
+                    out = str(tmp / f"eeg_{engine}_{tag}_{len(rows)}")
                     res = _sub(dict(kind="eeg_ssl", files=files, n_jobs=j, engine=engine,
-                                    out=str(tmp / f"eeg_{engine}_{tag}_{len(rows)}"),
-                                    resample_method=method))  # fmt: skip
-                    res["out"] = str(tmp / f"eeg_{engine}_{tag}_{len(rows)}")
-                    rows.append((f"eeg-ssl engine={engine}", setting, res))
+                                    out=out, resample_method=method, retain=retain))  # fmt: skip
+                    res["out"] = out
+                    name = f"eeg-ssl engine={engine}" + ("" if retain else " malloc=default")
+                    rows.append((name, setting, res))
                 res = _sub(dict(kind="braindecode", files=files, n_jobs=j,
                                 out=str(tmp / f"bd_{tag}_{len(rows)}"),
                                 resample_method=method))  # fmt: skip

@@ -84,7 +84,7 @@ def _section(config_path, step):
 
 
 def main(argv=None):
-    from eeg_ssl.utils import set_log_level
+    from eeg_ssl.utils import retain_freed_memory, set_log_level
 
     from . import workflow
 
@@ -94,6 +94,8 @@ def main(argv=None):
     start = time.perf_counter()
     try:
         if args.command == "prepare":
+            # this process only prepares, then exits: keep freed arrays for the next recording
+            retain_freed_memory()
             cfg = _section(args.config, "prepare")
             if args.inputs:
                 cfg["inputs"] = args.inputs

@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 from tqdm.auto import tqdm
 
-from ..utils import check_option, logger
+from ..utils import check_option, logger, retain_freed_memory
 from ..utils.logs import progress_enabled
 from .manifest import COLUMNS, EXTRA_COLUMNS, write_manifest
 from .recipe import Recipe, preprocess
@@ -209,8 +209,10 @@ def prepare(
         A recording that cannot be prepared raises, or is skipped with a warning and
         recorded (with the reason) in ``prepare.json``.
     n_jobs : int
-        Recordings prepared in parallel (joblib processes; ``-1`` = all cores). Memory
-        is bounded by one recording per worker.
+        Recordings prepared in parallel (worker processes; ``-1`` = all cores). Memory
+        is bounded by one recording per worker. With ``1`` the recordings are prepared
+        in this process; :func:`eeg_ssl.utils.retain_freed_memory` speeds that up (the
+        ``eeg-ssl prepare`` command and the worker processes apply it).
     compression : None | "lzf" | "gzip"
         HDF5 compression of the windows.
     chunk_windows : int | None
@@ -305,7 +307,10 @@ def _parallel_map(func, items, n_jobs, kwargs):
     n_jobs = os.cpu_count() or 1 if n_jobs in (-1, None) else int(n_jobs)
     methods = multiprocessing.get_all_start_methods()
     context = multiprocessing.get_context("fork" if "fork" in methods else None)
-    with ProcessPoolExecutor(max_workers=n_jobs, mp_context=context) as pool:
+    # the workers are eeg-ssl's own processes, which exit at the end: they keep freed
+    # arrays for their next recording (see retain_freed_memory)
+    with ProcessPoolExecutor(max_workers=n_jobs, mp_context=context,
+                             initializer=retain_freed_memory) as pool:  # fmt: skip
         yield from pool.map(functools.partial(func, **kwargs), items)
 
 

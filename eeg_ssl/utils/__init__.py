@@ -2,11 +2,13 @@
 
 from .checks import check_option, check_random_state, seeded, torch_generator
 from .logs import logger, set_log_level, use_log_level
+from .memory import retain_freed_memory
 
 __all__ = [
     "check_option",
     "check_random_state",
     "logger",
+    "retain_freed_memory",
     "seeded",
     "set_log_level",
     "torch_generator",

@@ -131,3 +131,32 @@ def test_prepare__on_error_warn_records_skip(tmp_path):
 def test_prepare__bad_on_error_value(tmp_path):
     with pytest.raises(ValueError, match="Did you mean 'warn'"):
         prepare([tmp_path], tmp_path / "out", on_error="wran")
+
+
+@pytest.mark.parametrize("n_jobs", [1, 2])
+def test_prepare__only_worker_processes_retain_freed_memory(tmp_path, sample_dir, monkeypatch,
+                                                            n_jobs):  # fmt: skip
+    import importlib
+    import multiprocessing
+
+    # the module, not the function of the same name that eeg_ssl.io exports
+    prepare_module = importlib.import_module("eeg_ssl.io.prepare")
+
+    if n_jobs > 1 and "fork" not in multiprocessing.get_all_start_methods():
+        pytest.skip("workers inherit the patched function only when forked")
+    marks = tmp_path / "marks"
+    marks.mkdir()
+
+    def mark():  # records the process it ran in (a forked worker inherits this patch)
+        (marks / str(os.getpid())).touch()
+        return True
+
+    monkeypatch.setattr(prepare_module, "retain_freed_memory", mark)
+    files = sorted(sample_dir.glob("*.edf"))[:3]
+    manifest = prepare(files, tmp_path / "out", Recipe(sfreq=64.0), n_jobs=n_jobs,
+                       verbose=False)  # fmt: skip
+    assert manifest["shard"].nunique() == 3
+    pids = {path.name for path in marks.iterdir()}
+    # the caller's process is never changed; each worker process applies it once
+    assert str(os.getpid()) not in pids
+    assert len(pids) == (0 if n_jobs == 1 else n_jobs)

@@ -6,11 +6,21 @@ import sys
 from pathlib import Path
 
 import pandas as pd
+import pytest
 import yaml
 
+import eeg_ssl.utils
 from pipelines.cli import main
 
 ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture(autouse=True)
+def allocator_calls(monkeypatch):
+    """Record ``retain_freed_memory`` calls instead of changing this test process."""
+    calls = []
+    monkeypatch.setattr(eeg_ssl.utils, "retain_freed_memory", lambda: calls.append(1) or True)
+    return calls
 
 
 def _config(tmp_path, sample_dir, epochs):
@@ -43,7 +53,7 @@ def test_cli_run__sample_pipeline_beats_random_weights(tmp_path, sample_dir, cap
     assert (run / "pretrain" / "history.csv").exists()
 
 
-def test_cli__subcommands_chain(tmp_path, sample_dir, capsys):
+def test_cli__subcommands_chain(tmp_path, sample_dir, capsys, allocator_calls):
     data, runs = tmp_path / "prep", tmp_path / "pre"
     edfs = sorted(str(p) for p in sample_dir.glob("*.edf"))[:3]
     assert (
@@ -65,6 +75,7 @@ def test_cli__subcommands_chain(tmp_path, sample_dir, capsys):
         == 0
     )
     assert "Prepared 150 windows from 3 recordings" in capsys.readouterr().out
+    assert allocator_calls == [1]  # the prepare command keeps freed memory for reuse
     assert (
         main(
             [
