@@ -8,10 +8,13 @@ reads one at a time, in worker processes when ``n_jobs > 1``.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import glob
 import hashlib
 import json
+import os
 import re
+import time
 from pathlib import Path
 
 import mne
@@ -299,6 +302,31 @@ def read_arff(path, *, sfreq, units="uV", label_column=None, ch_type="eeg"):
     return mne.io.RawArray(np.vstack(rows), info, verbose="error")
 
 
+def _sidecar_names(folder):
+    """Sorted names of the ``*_electrodes.tsv`` and ``*_coordsystem.json`` in a folder.
+
+    One directory scan per folder and process, redone when the folder changes: a glob
+    per recording would list the whole folder every time (quadratic in a flat folder of
+    thousands of recordings). A folder changed in the last two seconds is scanned
+    every time, as its modification time may not have ticked yet (coarse clocks).
+    """
+    try:
+        mtime = os.stat(folder).st_mtime_ns
+    except OSError:
+        return ()
+    if time.time_ns() - mtime < 2_000_000_000:
+        return _scan_sidecars.__wrapped__(str(folder), mtime)
+    return _scan_sidecars(str(folder), mtime)
+
+
+@functools.lru_cache(maxsize=256)
+def _scan_sidecars(folder, mtime_ns):
+    del mtime_ns  # part of the cache key only
+    with os.scandir(folder) as entries:
+        return tuple(sorted(entry.name for entry in entries
+                            if entry.name.endswith(("_electrodes.tsv", "_coordsystem.json"))))  # fmt: skip
+
+
 def attach_electrodes(raw, path):
     """Set channel positions from a BIDS ``*_electrodes.tsv`` beside ``path``, if present.
 
@@ -317,16 +345,17 @@ def attach_electrodes(raw, path):
     if "_" not in stem:
         return 0
     prefix = stem.rsplit("_", 1)[0]
-    candidates = sorted(path.parent.glob(f"{prefix}*_electrodes.tsv"))
+    sidecars = _sidecar_names(path.parent)
+    candidates = [n for n in sidecars if n.startswith(prefix) and n.endswith("_electrodes.tsv")]
     if not candidates:
         return 0
-    table = pd.read_csv(candidates[0], sep="\t", na_values=["n/a"])
+    table = pd.read_csv(path.parent / candidates[0], sep="\t", na_values=["n/a"])
     if not {"name", "x", "y", "z"} <= set(table.columns):
         return 0
     units = "m"
-    coords = sorted(path.parent.glob(f"{prefix}*_coordsystem.json"))
+    coords = [n for n in sidecars if n.startswith(prefix) and n.endswith("_coordsystem.json")]
     if coords:
-        sidecar = json.loads(coords[0].read_text())
+        sidecar = json.loads((path.parent / coords[0]).read_text())
         units = next((sidecar[k] for k in sidecar if k.endswith("CoordinateUnits")), "m")
     factor = {"m": 1.0, "cm": 1e-2, "mm": 1e-3}.get(str(units), 1.0)
     ch_pos = {

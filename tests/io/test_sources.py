@@ -93,3 +93,37 @@ def test_prepare__ieeg_types_sfreq_and_electrodes(shared_data, tmp_path, kind, c
     assert info["sfreq"] == pytest.approx(sfreq, abs=1e-3)
     assert info["n_times"] == int(round(info["sfreq"]))
     assert np.isfinite(info["ch_pos"]).all(axis=1).mean() > 0.5  # from *_electrodes.tsv
+
+
+def test_attach_electrodes__sidecars_found_also_after_the_folder_changes(tmp_path):
+    import json
+    import os
+    import time
+
+    from eeg_ssl.io.sources import attach_electrodes
+    from eeg_ssl.simulation import simulate_raw
+
+    raw = simulate_raw(0, duration=2.0, random_state=0)
+    recording = tmp_path / "sub-01_task-rest_eeg.edf"  # only its name and folder are used
+    assert attach_electrodes(raw.copy(), recording) == 0
+    names = raw.ch_names[:3]
+    rows = "".join(f"{name}\t{10 * i}\t{20 * i}\t30\n" for i, name in enumerate(names, 1))
+    (tmp_path / "sub-01_task-rest_electrodes.tsv").write_text("name\tx\ty\tz\n" + rows)
+    (tmp_path / "sub-01_task-rest_coordsystem.json").write_text(
+        json.dumps({"EEGCoordinateUnits": "mm"})
+    )
+    # written just now: found at once, in metres
+    fresh = raw.copy()
+    assert attach_electrodes(fresh, recording) == 3
+    pos = fresh.get_montage().get_positions()["ch_pos"]
+    np.testing.assert_allclose(pos[names[1]], [0.02, 0.04, 0.03])
+    # a folder unchanged for a while is scanned once (cached) ...
+    old = time.time() - 100
+    os.utime(tmp_path, (old, old))
+    assert attach_electrodes(raw.copy(), recording) == 3
+    assert attach_electrodes(raw.copy(), recording) == 3
+    # ... and scanned again once it changes
+    (tmp_path / "sub-01_task-rest_electrodes.tsv").unlink()
+    assert attach_electrodes(raw.copy(), recording) == 0
+    os.utime(tmp_path, (old + 1, old + 1))
+    assert attach_electrodes(raw.copy(), recording) == 0
