@@ -327,7 +327,7 @@ def _prepare_one(recording, *, out_dir, recipe, on_error, compression, chunk_win
         info = _completed_shard(shard, recipe, sha, recording)
         if info is not None:
             logger.info("Skipping %s: shard %s is already done.", recording.name, shard.name)
-            return dict(record, status="done", sha256=sha, resumed=True, _info=info)
+            return dict(record, status="done", sha256=sha, resumed=True, _info=_slim(info))
         windows, meta = prepare_recording(recording, recipe, verbose=verbose)
         entities = recording.entities()
         info = write_shard(shard, windows, source_path=recording.name, source_sha256=sha,
@@ -341,12 +341,25 @@ def _prepare_one(recording, *, out_dir, recipe, on_error, compression, chunk_win
             raise
         return dict(record, status="skipped", reason=f"{type(err).__name__}: {err}")
     # the shard's metadata travels with the record, so _finish need not reopen the shard
-    return dict(record, status="done", sha256=sha, resumed=False, _info=info)
+    return dict(record, status="done", sha256=sha, resumed=False, _info=_slim(info))
+
+
+# what _finish reads of a shard's info; the rest (channel names, positions, recipe, ...)
+# is not kept for every recording until the end, nor sent back by worker processes
+_MANIFEST_KEYS = ("n_chans", "n_times", "sfreq", "n_windows", "windows_offset", "starts",
+                  "ch_mask", "subjects", "labels", "session", "task", "run", "segments")  # fmt: skip
+
+
+def _slim(info):
+    return {key: info[key] for key in _MANIFEST_KEYS if key in info}
 
 
 def _finish(out_dir, recordings, results, recipe, on_error):
     """Check consistency across recordings, then write the manifest and record."""
-    rows, expected, first = [], None, None
+    columns = COLUMNS + EXTRA_COLUMNS
+    # each column is gathered as one array per recording and concatenated once (a small
+    # DataFrame per recording cost about 1 ms each); repeated values share one object
+    parts, expected, first = {col: [] for col in columns}, None, None
     for res in results:
         res.setdefault("n_windows", 0)
         if res["status"] != "done":
@@ -379,20 +392,26 @@ def _finish(out_dir, recordings, results, recipe, on_error):
         res["window_shape"] = [int(info["n_chans"]), int(info.get("n_times", 0))]
         n = info["n_windows"]
         starts = np.asarray(info["starts"], dtype=np.int64)
-        # each window's channel mask as a string of 0/1 (one byte per channel)
+        # each window's channel mask as a string of 0/1 (one byte per channel), one
+        # string object per distinct mask of the recording
         mask = np.asarray(info["ch_mask"], dtype=bool).reshape(n, -1)
         masks = np.where(mask, b"1", b"0").view(f"S{max(mask.shape[1], 1)}").ravel()
-        rows.append(pd.DataFrame({
-            "shard": [res["shard"]] * n, "row": np.arange(n), "subject": info["subjects"],
-            "label": info["labels"], "start_sample": starts,
-            "start_seconds": starts / info["sfreq"], "session": [info["session"]] * n,
-            "task": [info["task"]] * n, "run": [info["run"]] * n,
-            "segment": np.asarray(info["segments"], dtype=np.int64),
-            "ch_mask": [m.decode() for m in masks] if mask.shape[1] else [""] * n,
-        }))  # fmt: skip
-    columns = COLUMNS + EXTRA_COLUMNS
-    frame = pd.concat(rows, ignore_index=True) if rows else pd.DataFrame(columns=columns)
-    frame = frame[columns]
+        texts = {}
+        masks = [texts.setdefault(m, m.decode() if mask.shape[1] else "") for m in masks]
+        for col, values in (
+            ("shard", _repeat(res["shard"], n)), ("row", np.arange(n, dtype=np.int64)),
+            ("subject", _objects(info["subjects"])), ("label", _objects(info["labels"])),
+            ("start_sample", starts), ("start_seconds", starts / info["sfreq"]),
+            ("session", _repeat(info["session"], n)), ("task", _repeat(info["task"], n)),
+            ("run", _repeat(info["run"], n)),
+            ("segment", np.asarray(info["segments"], dtype=np.int64)),
+            ("ch_mask", _objects(masks)),
+        ):  # fmt: skip
+            parts[col].append(values)
+    if parts["shard"]:
+        frame = pd.DataFrame({col: np.concatenate(parts[col]) for col in columns})
+    else:
+        frame = pd.DataFrame(columns=columns)
     record = dict(format_version=FORMAT_VERSION, recipe=recipe.to_dict(),
                   recipe_hash=recipe.hash(), recordings=list(results),
                   n_windows=len(frame), mne_version=mne.__version__)  # fmt: skip
@@ -401,6 +420,20 @@ def _finish(out_dir, recordings, results, recipe, on_error):
     logger.info("Prepared %d windows from %d/%d recordings in %s", len(frame), n_done,
                 len(recordings), out_dir)  # fmt: skip
     return frame
+
+
+def _repeat(value, n):
+    """``n`` references to one object, as an object array."""
+    out = np.empty(n, dtype=object)
+    out[:] = [value] if n else []
+    return out
+
+
+def _objects(values):
+    """A list of strings as an object array (no copy of the strings)."""
+    out = np.empty(len(values), dtype=object)
+    out[:] = list(values)
+    return out
 
 
 def _completed_shard(shard, recipe, sha, recording):
