@@ -4,7 +4,10 @@ Recipe on both sides: read -> pick EEG -> band-pass 0.5-40 Hz -> resample 128 Hz
 2 s windows -> save. The corpus is ../shared/data/eegmmidb replicated with symlinks
 to at least ``--n-recordings`` files (and twice that, to check RSS does not grow).
 Each side runs in its own subprocess so peak RSS is measured per side
-(``ru_maxrss`` of the process + its largest worker).
+(``ru_maxrss`` of the process + its largest worker). eeg-ssl's subprocess keeps freed
+memory for reuse as the ``eeg-ssl prepare`` command does (``retain_freed_memory``); at the
+headline ``n_jobs=1`` it also runs with the allocator's defaults (``malloc=default``), as
+``prepare()`` called from a user's own process.
 
 Run: python pipelines/bench_data.py --data ../shared/data/eegmmidb --n-recordings 140
 
