@@ -17,8 +17,9 @@ def retain_freed_memory(max_bytes=DEFAULT_RETAIN_BYTES):
     Preparing a recording allocates a few arrays of several MB (MNE's samples, the
     FFT buffers, the windows) and frees them before the next recording. By default
     glibc serves such blocks with ``mmap`` or trims them off the heap when freed, so
-    the next recording's arrays are fresh pages that the kernel must fault in and zero:
-    measured at about 15 % of ``prepare``'s time on 140 eegmmidb recordings. With both
+    the next recording's arrays are fresh pages that the kernel must fault in and zero
+    (with this setting ``prepare`` ran 1.23x faster in one process on 140 eegmmidb
+    recordings, ``docs/benchmarks.md``). With both
     thresholds at ``max_bytes``, blocks up to that size come from the heap, and up to
     ``max_bytes`` of free heap is kept for reuse. Peak memory is unchanged (it is one
     recording's working set either way); the process keeps that much after it is done.
@@ -48,10 +49,10 @@ def retain_freed_memory(max_bytes=DEFAULT_RETAIN_BYTES):
     try:
         libc = ctypes.CDLL(None)  # the C library this process already uses
         mallopt = libc.mallopt
-        gnu_version = libc.gnu_get_libc_version  # glibc only; musl's mallopt is a no-op
     except (OSError, AttributeError):
         return False
-    del gnu_version
+    if not hasattr(libc, "gnu_get_libc_version"):  # not glibc (musl's mallopt does nothing)
+        return False
     mallopt.argtypes, mallopt.restype = [ctypes.c_int, ctypes.c_int], ctypes.c_int
     value = min(max_bytes, 2**31 - 1)
     # mallopt returns 1 on success; the mmap threshold first: once set, glibc stops
