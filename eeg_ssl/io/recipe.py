@@ -309,7 +309,8 @@ def preprocess(raw, recipe, *, source="", verbose=None):
             f"No channel of {source!r} matches the recipe's 'picks' {list(recipe.picks)}."
         )
 
-    fast = recipe.engine in ("fast", "fused") and _fast_ok(raw)
+    ch_types = list(raw.get_channel_types())  # picks are final; MNE's steps keep types
+    fast = recipe.engine in ("fast", "fused") and _fast_ok(raw, ch_types)
     if not fast or recipe.reference is not None or recipe.notch:
         _load(raw, source, mne_verbose)  # MNE's own filters work on the Raw's buffer
     data = _load(raw, source, mne_verbose, get=True)  # float64, volts
@@ -392,7 +393,6 @@ def preprocess(raw, recipe, *, source="", verbose=None):
     sfreq = new_sfreq if resample else sfreq
 
     ch_names = list(raw.ch_names)
-    ch_types = list(raw.get_channel_types())
     ch_pos = _positions(raw)
     measured = ~flat
     if recipe.channels is not None:
@@ -482,11 +482,11 @@ def _load(raw, source, mne_verbose, *, get=False):
         ) from err
 
 
-def _fast_ok(raw):
-    """Whether the fast engine reproduces MNE for this recording."""
+def _fast_ok(raw, ch_types):
+    """Whether the fast engine reproduces MNE for this recording (``ch_types``: its types)."""
     skip = {"edge", "bad_acq_skip"}
     return (
-        set(raw.get_channel_types()) <= _FAST_TYPES
+        set(ch_types) <= _FAST_TYPES
         and len(raw.filenames) <= 1
         and not any(desc in skip for desc in raw.annotations.description)
     )
@@ -494,11 +494,9 @@ def _fast_ok(raw):
 
 def _positions(raw):
     """Channel positions in metres, shape (n_chans, 3), NaN when unknown."""
-    pos = np.full((len(raw.ch_names), 3), np.nan)
-    for i, ch in enumerate(raw.info["chs"]):
-        loc = np.asarray(ch["loc"][:3], dtype=float)
-        if np.isfinite(loc).all() and np.any(loc != 0):
-            pos[i] = loc
+    # (n_chans, 3); a position all zero or with a NaN is unknown
+    pos = np.array([ch["loc"][:3] for ch in raw.info["chs"]], dtype=float).reshape(-1, 3)
+    pos[~(np.isfinite(pos).all(axis=1) & (pos != 0).any(axis=1))] = np.nan
     return pos
 
 

@@ -123,3 +123,24 @@ def test_recipe__rejects_unknown_key():
 def test_recipe__hash_changes_with_content():
     assert Recipe().hash() == Recipe().hash()
     assert Recipe(sfreq=100.0).hash() != Recipe().hash()
+
+
+def test_write_new_attrs__same_attributes_as_h5py(tmp_path):
+    from eeg_ssl.io.shards import write_new_attrs
+
+    attrs = dict(text="Fp1 é", empty="", json='{"a": [1, 2]}', integer=2, big=np.int64(7),
+                 real=128.5, nan=float("nan"), single=np.float32(0.25))  # fmt: skip
+    with h5py.File(tmp_path / "ours.h5", "w") as ours, h5py.File(tmp_path / "h5py.h5", "w") as ref:
+        write_new_attrs(ours, attrs)
+        ref.attrs.update(attrs)
+    with h5py.File(tmp_path / "ours.h5") as ours, h5py.File(tmp_path / "h5py.h5") as ref:
+        assert list(ours.attrs) == list(ref.attrs)
+        for name in attrs:
+            got, want = ours.attrs[name], ref.attrs[name]
+            assert type(got) is type(want)
+            assert got == want or (np.isnan(got) and np.isnan(want))
+            got_type = ours.attrs.get_id(name).get_type()
+            # class, size, variable length and character set
+            assert got_type.equal(ref.attrs.get_id(name).get_type())
+    with h5py.File(tmp_path / "bad.h5", "w") as h5, pytest.raises(TypeError, match="'meta'"):
+        write_new_attrs(h5, {"meta": {"a": 1}})
