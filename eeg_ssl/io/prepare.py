@@ -397,14 +397,16 @@ def _finish(out_dir, recordings, results, recipe, on_error):
         # string object per distinct mask of the recording
         mask = np.asarray(info["ch_mask"], dtype=bool).reshape(n, -1)
         masks = np.where(mask, b"1", b"0").view(f"S{max(mask.shape[1], 1)}").ravel()
-        texts = {}
-        masks = [texts.setdefault(m, m.decode() if mask.shape[1] else "") for m in masks]
+        masks = masks.tolist()
+        texts = {m: m.decode() if mask.shape[1] else "" for m in set(masks)}  # decoded once
+        masks = [texts[m] for m in masks]
         for col, values in (
-            ("shard", _repeat(res["shard"], n)), ("row", np.arange(n, dtype=np.int64)),
+            ("shard", _objects([res["shard"]] * n)), ("row", np.arange(n, dtype=np.int64)),
             ("subject", _objects(info["subjects"])), ("label", _objects(info["labels"])),
             ("start_sample", starts), ("start_seconds", starts / info["sfreq"]),
-            ("session", _repeat(info["session"], n)), ("task", _repeat(info["task"], n)),
-            ("run", _repeat(info["run"], n)),
+            ("session", _objects([info["session"]] * n)),
+            ("task", _objects([info["task"]] * n)),
+            ("run", _objects([info["run"]] * n)),
             ("segment", np.asarray(info["segments"], dtype=np.int64)),
             ("ch_mask", _objects(masks)),
         ):  # fmt: skip
@@ -423,15 +425,8 @@ def _finish(out_dir, recordings, results, recipe, on_error):
     return frame
 
 
-def _repeat(value, n):
-    """``n`` references to one object, as an object array."""
-    out = np.empty(n, dtype=object)
-    out[:] = [value] if n else []
-    return out
-
-
 def _objects(values):
-    """A list of strings as an object array (no copy of the strings)."""
+    """A list of strings as an object array (repeated strings stay one object)."""
     out = np.empty(len(values), dtype=object)
     out[:] = list(values)
     return out
