@@ -3,13 +3,16 @@
 The config (YAML) names a labelled prepared folder with subject ids (or a ``prepare``
 section that makes one), the SSL methods and the baselines; the run writes, beside its
 resolved ``config.yaml``: ``scores.csv`` (every held-out subject, fraction, seed),
-``summary.csv``, ``timings.csv``, ``invariance.csv``, ``table.md``, ``benchmark.png``
-and PCA maps of the held-out embeddings (``maps/``).
+``summary.csv``, ``timings.csv``, ``invariance.csv``, ``verdict.csv``, ``table.md``,
+``benchmark.png`` and PCA maps of the held-out embeddings (``maps/``). Each finished split
+is kept in ``splits/``, so an interrupted run resumes where it stopped.
 """
 
 from __future__ import annotations
 
 import copy
+import hashlib
+import json
 import re
 import time
 from pathlib import Path
@@ -175,12 +178,79 @@ def load_labelled(folder, *, label_rules=None, subjects=None, classes=None,
     return X[mask], y, groups, classes, sfreq
 
 
-def run_benchmark(config_path, out=None, *, quick=False, seed=None, verbose=True):
+def _fingerprint(config, arrays):
+    """Hash of what a split's results depend on: the resolved config and the windows."""
+    digest = hashlib.blake2b(digest_size=16)
+    settings = {k: v for k, v in config.items() if k != "out"}
+    digest.update(json.dumps(settings, sort_keys=True, default=str).encode())
+    for array in arrays:
+        if array is None:
+            continue
+        array = np.ascontiguousarray(array)
+        digest.update(f"{array.dtype.str}{array.shape}".encode())
+        if array.dtype == object:
+            digest.update("\0".join(map(str, array.ravel())).encode())
+        else:
+            digest.update(memoryview(array).cast("B"))
+    return digest.hexdigest()
+
+
+class _SplitStore:
+    """One JSON file per finished split, so an interrupted benchmark resumes.
+
+    A split's three tables and the fingerprint of the config and data they came from
+    go into ``splits/split-{i}.json`` (written atomically). Values are kept exactly
+    (JSON numbers round-trip), and so are column types: subject ids such as ``"01"``
+    stay strings, which they would not through a CSV.
+    """
+
+    def __init__(self, folder, fingerprint, *, restart=False):
+        self.folder = Path(folder)
+        self.fingerprint = fingerprint
+        if restart:
+            for path in self.folder.glob("split-*.json"):
+                path.unlink()
+        for path in sorted(self.folder.glob("split-*.json")):
+            if json.loads(path.read_text()).get("fingerprint") != fingerprint:
+                raise ValueError(
+                    f"{str(path)!r} holds the results of a different config or data. Pass "
+                    f"--restart to discard the finished splits in {str(self.folder)!r}, or "
+                    f"--out to write this run elsewhere."
+                )
+
+    def path(self, i):
+        return self.folder / f"split-{i}.json"
+
+    def load(self, i):
+        """The split's ``(scores, timings, invariance)``, or None if it has not finished."""
+        path = self.path(i)
+        if not path.exists():
+            return None
+        stored = json.loads(path.read_text())
+        return tuple(pd.DataFrame(stored[name]["data"], columns=stored[name]["columns"])
+                     .astype(stored[name]["dtypes"])
+                     for name in ("scores", "timings", "invariance"))  # fmt: skip
+
+    def save(self, i, scores, timings, invariance):
+        self.folder.mkdir(parents=True, exist_ok=True)
+        stored = dict(fingerprint=self.fingerprint)
+        for name, frame in (("scores", scores), ("timings", timings), ("invariance", invariance)):
+            stored[name] = dict(columns=list(frame.columns), data=frame.to_numpy().tolist(),
+                                dtypes={c: str(t) for c, t in frame.dtypes.items()})  # fmt: skip
+        atomic_write_text(self.path(i), json.dumps(stored))
+
+
+def run_benchmark(config_path, out=None, *, quick=False, seed=None, restart=False,
+                  verbose=True):  # fmt: skip
     """Run the benchmark of a config; write the tables and plots; return the markdown table.
 
     ``seed`` overrides the config's ``seed`` (which assigns subjects to folds and seeds
     pretraining and random weights); without ``out``, the results then go to the
     config's ``out`` + ``-seed{seed}``, so runs on other folds never overwrite each other.
+
+    Each finished split is stored in ``out/splits/``; run the same command again after
+    an interruption and the finished splits are read back, not recomputed. They are
+    only reused for the same config and data; ``restart=True`` discards them.
     """
     import torch
 
@@ -248,8 +318,16 @@ def run_benchmark(config_path, out=None, *, quick=False, seed=None, verbose=True
     methods = config.get("methods") or {"simclr": {}}
     if isinstance(methods, list):
         methods = {name: {} for name in methods}
+    store = _SplitStore(out / "splits", _fingerprint(config, [X, y, groups, X_unlabelled]),
+                        restart=restart)  # fmt: skip
     scores, timings, invariance = [], [], []
     for i, split in enumerate(splits):
+        finished = store.load(i)
+        if finished is not None:
+            for frame, tables in zip(finished, (scores, timings, invariance)):
+                tables.append(frame)
+            print(f"split {i + 1}/{len(splits)} read back from {store.path(i)}")
+            continue
         split_start = time.perf_counter()
         s, t, inv = benchmark_split(
             *split,
@@ -272,10 +350,12 @@ def run_benchmark(config_path, out=None, *, quick=False, seed=None, verbose=True
             random_state=seed,
             verbose=False,
         )
-        scores.append(s.assign(split=i))
-        timings.append(t.assign(split=i))
-        invariance.append(inv.assign(split=i))
-        # partial results, so a long run can be inspected (and survives an interruption)
+        s, t, inv = s.assign(split=i), t.assign(split=i), inv.assign(split=i)
+        store.save(i, s, t, inv)
+        scores.append(s)
+        timings.append(t)
+        invariance.append(inv)
+        # partial results in one table, so a long run can be inspected while it runs
         atomic_write_text(out / "scores_partial.csv",
                           pd.concat(scores, ignore_index=True).to_csv(index=False))  # fmt: skip
         print(f"split {i + 1}/{len(splits)} done in {time.perf_counter() - split_start:.0f} s")
@@ -284,7 +364,7 @@ def run_benchmark(config_path, out=None, *, quick=False, seed=None, verbose=True
     invariance = pd.concat(invariance, ignore_index=True)
     summary = summarise_scores(scores, timings)
     table = markdown_table(summary)
-    checks = verdict(summary)
+    checks = verdict(summary, scores)
     inv_table = (invariance.groupby(["model", "rate"], sort=False)["cosine_mean"].mean()
                  .unstack("rate"))  # fmt: skip
     elapsed = time.perf_counter() - start
@@ -304,7 +384,8 @@ def run_benchmark(config_path, out=None, *, quick=False, seed=None, verbose=True
         inv_table.to_markdown(floatfmt=".3f") if _has_tabulate() else inv_table.to_string(),
         "",
         "Done-when check (linear probe; at 100% labels >= best classical baseline, at 10% "
-        "labels > supervised from scratch):",
+        "labels > supervised from scratch). The same comparisons subject by subject: "
+        "*_diff = mean difference, *_se = its standard error, *_wins of *_n subjects:",
         "",
         checks.to_string(index=False),
         "",

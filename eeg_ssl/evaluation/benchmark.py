@@ -279,6 +279,19 @@ def _save_map(path, transformer, X, y, groups, name):
         logger.warning("Skipping the embedding map %s: %s", path, err)
 
 
+def _subject_means(scores):
+    """Balanced accuracy per model, probe, label fraction and held-out subject.
+
+    Seeds are averaged within each subject (and split, if a ``split`` column is present).
+    """
+    keys = ["model", "kind", "probe", "fraction"]
+    keys += [c for c in ("split",) if c in scores] + ["subject"]
+    per_subject = scores.groupby(keys, sort=False).agg(
+        balanced_accuracy=("balanced_accuracy", "mean"), n_train=("n_train", "mean")
+    )
+    return per_subject.reset_index()
+
+
 def summarise_scores(scores, timings=None, *, class_names=None):
     """Mean ± sd of balanced accuracy per model, probe and label fraction.
 
@@ -300,12 +313,9 @@ def summarise_scores(scores, timings=None, *, class_names=None):
         ``n_subjects``, ``n_train`` (mean per split) and ``seconds``.
     """
     keys = ["model", "kind", "probe", "fraction"]
-    per_subject = scores.groupby(keys + [c for c in ("split",) if c in scores] + ["subject"],
-                                 sort=False)  # fmt: skip
-    per_subject = per_subject.agg(balanced_accuracy=("balanced_accuracy", "mean"),
-                                  n_train=("n_train", "mean")).reset_index()  # fmt: skip
     summary = (
-        per_subject.groupby(keys, sort=False)
+        _subject_means(scores)
+        .groupby(keys, sort=False)
         .agg(
             mean=("balanced_accuracy", "mean"),
             sd=("balanced_accuracy", "std"),
@@ -319,6 +329,53 @@ def summarise_scores(scores, timings=None, *, class_names=None):
         seconds = timings.groupby("model")["seconds"].sum()
         summary["seconds"] = summary["model"].map(seconds)
     return summary
+
+
+def paired_difference(scores, model, reference, *, fraction, probe="linear",
+                      reference_probe="linear"):  # fmt: skip
+    """A model against a reference, subject by subject, on the same held-out subjects.
+
+    The benchmark's means hide how consistent a difference is: with 24 subjects whose
+    scores spread by 0.1-0.2, a gap of 0.01 between two means is noise. This pairs the
+    two models' scores per held-out subject (seeds averaged within each subject), so the
+    spread between subjects cancels.
+
+    Parameters
+    ----------
+    scores : pandas.DataFrame
+        From :func:`benchmark_split` (splits concatenated, with a ``split`` column).
+    model, reference : str
+        Model names, e.g. ``"simclr"`` and ``"riemann"``.
+    fraction : float
+        Label fraction at which both are compared.
+    probe, reference_probe : str
+        Probe of each (``"finetune"`` for the supervised baseline).
+
+    Returns
+    -------
+    result : dict
+        ``diff`` (mean of model minus reference over subjects), ``se`` (its standard
+        error: sd of the differences / sqrt(n)), ``wins``, ``losses`` (subjects on which
+        the model scores higher, lower) and ``n`` (subjects scored by both). NaN and
+        zeros when the two share no subject.
+    """
+    per_subject = _subject_means(scores)
+    keys = [c for c in ("split",) if c in per_subject] + ["subject"]
+
+    def pick(name, probe_name):
+        rows = per_subject[(per_subject["model"] == name) & (per_subject["probe"] == probe_name)
+                           & np.isclose(per_subject["fraction"], fraction)]  # fmt: skip
+        return rows.set_index(keys)["balanced_accuracy"]
+
+    both = pd.concat([pick(model, probe), pick(reference, reference_probe)], axis=1,
+                     keys=["model", "reference"], join="inner")  # fmt: skip
+    delta = (both["model"] - both["reference"]).to_numpy()
+    n = len(delta)
+    if n == 0:
+        return dict(diff=float("nan"), se=float("nan"), wins=0, losses=0, n=0)
+    se = float(delta.std(ddof=1) / math.sqrt(n)) if n > 1 else float("nan")
+    return dict(diff=float(delta.mean()), se=se, wins=int((delta > 0).sum()),
+                losses=int((delta < 0).sum()), n=n)  # fmt: skip
 
 
 def markdown_table(summary):
@@ -346,17 +403,28 @@ def _percent(fraction):
     return f"{fraction * 100:g}%"
 
 
-def verdict(summary, *, probe="linear", high=1.0, low=0.1):
+def verdict(summary, scores=None, *, probe="linear", high=1.0, low=0.1):
     """Which SSL methods meet the done-when criterion of the benchmark.
 
     An SSL method's frozen-encoder ``probe`` must be at least as good as the best
     classical baseline (band power, Riemann) at ``high`` labels and better than the
     supervised-from-scratch baseline at ``low`` labels (means over held-out subjects).
 
+    Parameters
+    ----------
+    summary : pandas.DataFrame
+        From :func:`summarise_scores`.
+    scores : pandas.DataFrame | None
+        The scores behind ``summary``. When given, each comparison is also made subject
+        by subject (:func:`paired_difference`), so a reader can tell a tie from a win.
+
     Returns
     -------
     result : pandas.DataFrame
-        One row per SSL method: its scores, the references, and ``passes``.
+        One row per SSL method: its scores, the references, and ``passes``. With
+        ``scores``, also per comparison (``high``: against the best classical baseline,
+        ``low``: against supervised training) the mean paired difference ``*_diff``, its
+        standard error ``*_se`` and the subjects won ``*_wins`` out of ``*_n``.
     """
 
     def score(model, fraction, probe_name):
@@ -365,14 +433,23 @@ def verdict(summary, *, probe="linear", high=1.0, low=0.1):
         return float(row["mean"].iloc[0]) if len(row) else float("nan")
 
     classical = [m for m in ("band_power", "riemann") if m in set(summary["model"])]
-    best_classical = max((score(m, high, "linear") for m in classical), default=float("nan"))
+    best = max(classical, key=lambda m: score(m, high, "linear"), default=None)
+    best_classical = score(best, high, "linear") if best else float("nan")
     supervised = score("supervised", low, "finetune")
     rows = []
     for model in summary.loc[summary["kind"] == "ssl", "model"].unique():
         at_high, at_low = score(model, high, probe), score(model, low, probe)
-        rows.append(dict(method=model, high=at_high, best_classical_high=best_classical,
-                         low=at_low, supervised_low=supervised,
-                         passes=bool(at_high >= best_classical and at_low > supervised)))  # fmt: skip
+        row = dict(method=model, high=at_high, best_classical=best,
+                   best_classical_high=best_classical, low=at_low, supervised_low=supervised,
+                   passes=bool(at_high >= best_classical and at_low > supervised))  # fmt: skip
+        if scores is not None:
+            comparisons = (("high", best, high, "linear"), ("low", "supervised", low, "finetune"))
+            for label, reference, fraction, reference_probe in comparisons:
+                paired = paired_difference(scores, model, reference, fraction=fraction,
+                                           probe=probe, reference_probe=reference_probe)  # fmt: skip
+                for key in ("diff", "se", "wins", "n"):
+                    row[f"{label}_{key}"] = paired[key]
+        rows.append(row)
     return pd.DataFrame(rows)
 
 

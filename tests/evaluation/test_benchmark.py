@@ -11,6 +11,7 @@ import yaml
 from eeg_ssl.evaluation.benchmark import (
     benchmark_split,
     markdown_table,
+    paired_difference,
     summarise_scores,
     verdict,
 )
@@ -98,6 +99,57 @@ def test_verdict__compares_against_the_right_rows():
     result = verdict(summary).set_index("method")
     assert result.loc["a", "passes"] and not result.loc["b", "passes"]  # b fails at 10 %
     assert result.loc["a", "best_classical_high"] == 0.78
+
+
+def _scores(rows):
+    """Scores from (model, probe, fraction, split, subject, seed, balanced accuracy) rows."""
+    columns = ["model", "probe", "fraction", "split", "subject", "seed", "balanced_accuracy"]
+    frame = pd.DataFrame(rows, columns=columns)
+    kinds = {"a": "ssl", "riemann": "baseline", "band_power": "baseline", "supervised": "baseline"}
+    return frame.assign(kind=frame["model"].map(kinds), n_train=10)
+
+
+def test_paired_difference__per_subject_after_averaging_seeds():
+    rows = [
+        # subject s1 (split 0): a averages 0.8 over two seeds, riemann 0.6 -> +0.2
+        ("a", "linear", 1.0, 0, "s1", 0, 0.7), ("a", "linear", 1.0, 0, "s1", 1, 0.9),
+        ("riemann", "linear", 1.0, 0, "s1", 0, 0.6),
+        # subject s2 (split 1): a 0.5, riemann 0.6 -> -0.1
+        ("a", "linear", 1.0, 1, "s2", 0, 0.5), ("riemann", "linear", 1.0, 1, "s2", 0, 0.6),
+        # s3: tie; s4: only one of the two is scored there, so it is left out
+        ("a", "linear", 1.0, 1, "s3", 0, 0.6), ("riemann", "linear", 1.0, 1, "s3", 0, 0.6),
+        ("a", "linear", 1.0, 1, "s4", 0, 0.9),
+        ("a", "knn", 1.0, 1, "s2", 0, 0.1), ("a", "linear", 0.1, 1, "s2", 0, 0.1),
+    ]  # fmt: skip
+    result = paired_difference(_scores(rows), "a", "riemann", fraction=1.0)
+    delta = np.array([0.2, -0.1, 0.0])
+    assert result["n"] == 3 and result["wins"] == 1 and result["losses"] == 1
+    assert result["diff"] == pytest.approx(delta.mean())
+    assert result["se"] == pytest.approx(delta.std(ddof=1) / np.sqrt(3))
+    empty = paired_difference(_scores(rows), "a", "supervised", fraction=1.0)
+    assert empty["n"] == 0 and np.isnan(empty["diff"])
+
+
+def test_verdict__paired_against_the_best_classical_and_supervised():
+    rows = []
+    for i, (a_high, r_high, b_high, a_low, sup_low) in enumerate(
+        [(0.9, 0.7, 0.6, 0.7, 0.5), (0.6, 0.7, 0.6, 0.6, 0.7), (0.8, 0.7, 0.6, 0.7, 0.6)]
+    ):
+        subject = f"s{i}"
+        rows += [("a", "linear", 1.0, 0, subject, 0, a_high),
+                 ("riemann", "linear", 1.0, 0, subject, 0, r_high),
+                 ("band_power", "linear", 1.0, 0, subject, 0, b_high),
+                 ("a", "linear", 0.1, 0, subject, 0, a_low),
+                 ("supervised", "finetune", 0.1, 0, subject, 0, sup_low)]  # fmt: skip
+    scores = _scores(rows)
+    row = verdict(summarise_scores(scores), scores).iloc[0]
+    assert row["best_classical"] == "riemann"  # 0.70 beats band power's 0.60
+    assert row["high_diff"] == pytest.approx((0.2 - 0.1 + 0.1) / 3)
+    assert (row["high_wins"], row["high_n"]) == (2, 3)
+    assert row["low_diff"] == pytest.approx((0.2 - 0.1 + 0.1) / 3)
+    assert (row["low_wins"], row["low_n"]) == (2, 3)
+    assert row["passes"]
+    assert "high_diff" not in verdict(summarise_scores(scores)).columns  # means only
 
 
 def _sample_config(tmp_path, sample_dir, **extra):
@@ -204,6 +256,75 @@ def test_cli_benchmark__seed_override_writes_beside_the_config_out(tmp_path, sam
     assert not (tmp_path / "bench").exists()
     assert yaml.safe_load((out / "config.yaml").read_text())["seed"] == 3
     assert set(pd.read_csv(out / "summary.csv")["n_subjects"]) == {6}
+
+
+def test_cli_benchmark__resumes_after_an_interruption(tmp_path, sample_dir, monkeypatch):
+    import pipelines.benchmark as runner
+    from pipelines.cli import main
+
+    path = _sample_config(tmp_path, sample_dir, methods={}, baselines=["band_power", "riemann"])
+    assert main(["--quiet", "benchmark", str(path), "--out", str(tmp_path / "whole")]) == 0
+    whole = pd.read_csv(tmp_path / "whole" / "scores.csv", dtype={"subject": str})
+
+    computed = []
+    real_split = runner.benchmark_split
+
+    def counted(*args, **kwargs):
+        if len(computed) == stop_before:
+            raise KeyboardInterrupt  # Ctrl-C while this split runs
+        computed.append(1)
+        return real_split(*args, **kwargs)
+
+    monkeypatch.setattr(runner, "benchmark_split", counted)
+    stop_before = 1  # the second split
+    with pytest.raises(KeyboardInterrupt):
+        main(["--quiet", "benchmark", str(path)])
+    out = tmp_path / "bench"
+    assert [p.name for p in (out / "splits").glob("*.json")] == ["split-0.json"]
+    assert not (out / "scores.csv").exists()
+
+    computed.clear()
+    stop_before = None
+    assert main(["--quiet", "benchmark", str(path)]) == 0
+    assert len(computed) == 1  # only the unfinished split ran again
+    resumed = pd.read_csv(out / "scores.csv", dtype={"subject": str})
+    pd.testing.assert_frame_equal(resumed, whole)
+
+
+def test_split_store__tables_come_back_exactly(tmp_path):
+    from pipelines.benchmark import _SplitStore
+
+    scores = _scores([("a", "linear", 0.1, 0, "01", 0, 1 / 3)])  # "01" is not the number 1
+    timings = pd.DataFrame({"model": ["a", "riemann"], "seconds": [1.5, 0.25],
+                            "selected": ["{'lr': 0.001}", None]})  # fmt: skip
+    invariance = pd.DataFrame({"model": ["a", "a"], "rate": [0.5, "other window"],
+                               "cosine_mean": [0.75, np.nan]})  # fmt: skip
+    store = _SplitStore(tmp_path, "fingerprint")
+    assert store.load(0) is None
+    store.save(0, scores, timings, invariance)
+    for saved, loaded in zip(
+        (scores, timings, invariance), _SplitStore(tmp_path, "fingerprint").load(0)
+    ):
+        pd.testing.assert_frame_equal(loaded, saved)
+    with pytest.raises(ValueError, match="different config or data"):
+        _SplitStore(tmp_path, "another")
+    assert _SplitStore(tmp_path, "another", restart=True).load(0) is None
+
+
+def test_cli_benchmark__other_config_does_not_reuse_finished_splits(tmp_path, sample_dir,
+                                                                     capsys):  # fmt: skip
+    from pipelines.cli import main
+
+    path = _sample_config(tmp_path, sample_dir, methods={}, baselines=["band_power"])
+    assert main(["--quiet", "benchmark", str(path)]) == 0
+    path = _sample_config(tmp_path, sample_dir, methods={}, baselines=["band_power"],
+                          fractions=[1.0])  # fmt: skip
+    assert main(["--quiet", "benchmark", str(path)]) == 2
+    err = capsys.readouterr().err
+    assert "split-0.json" in err and "--restart" in err
+    assert main(["--quiet", "benchmark", str(path), "--restart"]) == 0
+    summary = pd.read_csv(tmp_path / "bench" / "summary.csv")
+    assert set(summary["fraction"]) == {1.0}
 
 
 def test_labels_from_sources__file_name_rules(tmp_path, sample_dir):
