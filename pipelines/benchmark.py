@@ -39,7 +39,7 @@ from .workflow import write_resolved
 
 TOP_KEYS = {
     "out", "seed", "threads", "align", "data", "prepare", "test_data", "test_prepare", "label_rules",
-    "subjects", "unlabelled", "n_splits", "encoder", "encoder_params", "methods", "pretrain",
+    "subjects", "unlabelled", "n_splits", "repeats", "encoder", "encoder_params", "methods", "pretrain",
     "supervised", "baselines", "fractions", "seeds", "probes", "rates", "quick",
 }  # fmt: skip
 
@@ -179,9 +179,13 @@ def load_labelled(folder, *, label_rules=None, subjects=None, classes=None,
 
 
 def _fingerprint(config, arrays):
-    """Hash of what a split's results depend on: the resolved config and the windows."""
+    """Hash of what a split's results depend on: the resolved config and the windows.
+
+    Not ``out``, and not ``repeats``: split ``i`` is the same whatever the number of
+    repeats, so a run can be extended from 1 to 3 repeats without redoing the first.
+    """
     digest = hashlib.blake2b(digest_size=16)
-    settings = {k: v for k, v in config.items() if k != "out"}
+    settings = {k: v for k, v in config.items() if k not in ("out", "repeats")}
     digest.update(json.dumps(settings, sort_keys=True, default=str).encode())
     for array in arrays:
         if array is None:
@@ -240,13 +244,19 @@ class _SplitStore:
         atomic_write_text(self.path(i), json.dumps(stored))
 
 
-def run_benchmark(config_path, out=None, *, quick=False, seed=None, restart=False,
-                  verbose=True):  # fmt: skip
+def run_benchmark(config_path, out=None, *, quick=False, seed=None, repeats=None,
+                  restart=False, verbose=True):  # fmt: skip
     """Run the benchmark of a config; write the tables and plots; return the markdown table.
 
     ``seed`` overrides the config's ``seed`` (which assigns subjects to folds and seeds
     pretraining and random weights); without ``out``, the results then go to the
     config's ``out`` + ``-seed{seed}``, so runs on other folds never overwrite each other.
+
+    ``repeats`` (overrides the config's ``repeats``, default 1) repeats the subject-wise
+    cross-validation with seeds ``seed``, ``seed + 1``, ...: other assignments of
+    subjects to folds, other pretraining seeds. Every subject is then held out once per
+    repeat, and its scores are averaged over repeats before the summary and the paired
+    comparisons, which therefore depend less on one assignment of subjects to folds.
 
     Each finished split is stored in ``out/splits/``; run the same command again after
     an interruption and the finished splits are read back, not recomputed. They are
@@ -256,6 +266,8 @@ def run_benchmark(config_path, out=None, *, quick=False, seed=None, restart=Fals
 
     start = time.perf_counter()
     config = load_benchmark_config(config_path, quick=quick)
+    if repeats is not None:
+        config["repeats"] = repeats
     if seed is not None:
         config["seed"] = int(seed)
         if out is None:
@@ -263,6 +275,13 @@ def run_benchmark(config_path, out=None, *, quick=False, seed=None, restart=Fals
     out = Path(out or config.get("out") or "runs/benchmark").resolve()
     out.mkdir(parents=True, exist_ok=True)
     seed = int(config.get("seed", 0))
+    repeats = config.get("repeats", 1)
+    if isinstance(repeats, bool) or not isinstance(repeats, int) or repeats < 1:
+        raise ValueError(
+            f"'repeats' in {str(config_path)!r} must be a whole number of at least 1 (how "
+            f"many times the subject-wise cross-validation runs, with seeds {seed}, "
+            f"{seed + 1}, ...); got {repeats!r}."
+        )
     # One intra-op thread: on a shared CPU, torch's extra threads mostly contend.
     torch.set_num_threads(int(config.get("threads", 1)))
     align = config.get("align")
@@ -285,20 +304,22 @@ def run_benchmark(config_path, out=None, *, quick=False, seed=None, restart=Fals
     test_data = config.get("test_data")
     if not test_data and config.get("test_prepare"):
         test_data = _prepare(config["test_prepare"], out / "prepared_test", verbose)
+    # (repeat, fold, random state, windows, positions of the training windows) per split
+    splits = []
     if test_data:
         X_t, y_t, g_t, _, _ = load_labelled(test_data, label_rules=config.get("label_rules"),
                                             classes=classes)  # fmt: skip
         if align == "subject":
             X_t = euclidean_alignment(X_t, g_t)
-        splits = [(X, y, groups, X_t, y_t, g_t)]
-        positions = [(recs, starts)]
+        for r in range(repeats):  # the same held-out set; other pretraining seeds
+            splits.append((r, 0, seed + r, (X, y, groups, X_t, y_t, g_t), (recs, starts)))
     else:
-        splits, positions = [], []
-        for train_subjects, test_subjects in subject_folds(groups, config.get("n_splits", 4),
-                                                           random_state=seed):  # fmt: skip
-            tr, te = np.isin(groups, train_subjects), np.isin(groups, test_subjects)
-            splits.append((X[tr], y[tr], groups[tr], X[te], y[te], groups[te]))
-            positions.append((recs[tr], starts[tr]))
+        for r in range(repeats):
+            folds = subject_folds(groups, config.get("n_splits", 4), random_state=seed + r)
+            for k, (train_subjects, test_subjects) in enumerate(folds):
+                tr, te = np.isin(groups, train_subjects), np.isin(groups, test_subjects)
+                windows = (X[tr], y[tr], groups[tr], X[te], y[te], groups[te])
+                splits.append((r, k, seed + r, windows, (recs[tr], starts[tr])))
     extra, extra_recs, extra_starts = [], [], []
     for path in config.get("unlabelled", []):
         dataset = ShardDataset(path)
@@ -313,7 +334,7 @@ def run_benchmark(config_path, out=None, *, quick=False, seed=None, restart=Fals
         X_unlabelled = euclidean_alignment(X_unlabelled, pos_unlabelled[0])
     print(f"Data: {len(X)} labelled windows of shape {X.shape[1:]} (n_chans, n_times) at "
           f"{sfreq:g} Hz, {len(set(groups))} subjects, classes {classes}; {len(splits)} "
-          f"subject-wise split(s).")  # fmt: skip
+          f"subject-wise split(s){f' ({repeats} repeats)' if repeats > 1 else ''}.")  # fmt: skip
 
     methods = config.get("methods") or {"simclr": {}}
     if isinstance(methods, list):
@@ -321,7 +342,7 @@ def run_benchmark(config_path, out=None, *, quick=False, seed=None, restart=Fals
     store = _SplitStore(out / "splits", _fingerprint(config, [X, y, groups, X_unlabelled]),
                         restart=restart)  # fmt: skip
     scores, timings, invariance = [], [], []
-    for i, split in enumerate(splits):
+    for i, (repeat, fold, random_state, windows, positions) in enumerate(splits):
         finished = store.load(i)
         if finished is not None:
             for frame, tables in zip(finished, (scores, timings, invariance)):
@@ -330,7 +351,7 @@ def run_benchmark(config_path, out=None, *, quick=False, seed=None, restart=Fals
             continue
         split_start = time.perf_counter()
         s, t, inv = benchmark_split(
-            *split,
+            *windows,
             sfreq=sfreq,
             methods=methods,
             encoder=config.get("encoder", "conv"),
@@ -342,15 +363,15 @@ def run_benchmark(config_path, out=None, *, quick=False, seed=None, restart=Fals
             seeds=config.get("seeds", [0, 1, 2]),
             probes=config.get("probes", ["linear"]),
             X_unlabelled=X_unlabelled,
-            positions=positions[i],
+            positions=positions,
             positions_unlabelled=pos_unlabelled,
             rates=config.get("rates", [0.5, 0.75, 1.25, 1.5, 2.0]),
             map_dir=out / "maps" if i == 0 else None,
             class_names=classes,
-            random_state=seed,
+            random_state=random_state,
             verbose=False,
         )
-        s, t, inv = s.assign(split=i), t.assign(split=i), inv.assign(split=i)
+        s, t, inv = (frame.assign(repeat=repeat, split=fold) for frame in (s, t, inv))
         store.save(i, s, t, inv)
         scores.append(s)
         timings.append(t)
@@ -374,7 +395,8 @@ def run_benchmark(config_path, out=None, *, quick=False, seed=None, restart=Fals
         atomic_write_text(out / f"{name}.csv", frame.to_csv(index=False))
     report = [
         f"Balanced accuracy on held-out subjects (mean ± sd over {scores['subject'].nunique()} "
-        f"subjects; seeds averaged per subject). Wall time: sum over splits, seconds.",
+        f"subjects; seeds and repeats averaged per subject). Wall time: sum over splits, "
+        f"seconds.",
         "",
         table,
         "",

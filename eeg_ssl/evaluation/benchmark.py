@@ -282,10 +282,10 @@ def _save_map(path, transformer, X, y, groups, name):
 def _subject_means(scores):
     """Balanced accuracy per model, probe, label fraction and held-out subject.
 
-    Seeds are averaged within each subject (and split, if a ``split`` column is present).
+    A subject's scores are averaged over seeds, and over repeats of the cross-validation
+    (in which it is held out once each).
     """
-    keys = ["model", "kind", "probe", "fraction"]
-    keys += [c for c in ("split",) if c in scores] + ["subject"]
+    keys = ["model", "kind", "probe", "fraction", "subject"]
     per_subject = scores.groupby(keys, sort=False).agg(
         balanced_accuracy=("balanced_accuracy", "mean"), n_train=("n_train", "mean")
     )
@@ -295,14 +295,14 @@ def _subject_means(scores):
 def summarise_scores(scores, timings=None, *, class_names=None):
     """Mean ± sd of balanced accuracy per model, probe and label fraction.
 
-    Scores are first averaged over seeds within each held-out subject (and split), then
-    summarised over held-out subjects: ``sd`` is the spread between subjects.
+    Scores are first averaged within each held-out subject (over seeds, and over repeats
+    of the cross-validation), then summarised over held-out subjects: ``sd`` is the
+    spread between subjects.
 
     Parameters
     ----------
     scores : pandas.DataFrame
-        From :func:`benchmark_split` (several splits may be concatenated; a ``split``
-        column, if present, is kept apart).
+        From :func:`benchmark_split` (several splits, or repeats, may be concatenated).
     timings : pandas.DataFrame | None
         Summed per model into ``seconds``.
 
@@ -337,13 +337,13 @@ def paired_difference(scores, model, reference, *, fraction, probe="linear",
 
     The benchmark's means hide how consistent a difference is: with 24 subjects whose
     scores spread by 0.1-0.2, a gap of 0.01 between two means is noise. This pairs the
-    two models' scores per held-out subject (seeds averaged within each subject), so the
-    spread between subjects cancels.
+    two models' scores per held-out subject (seeds and repeats averaged within each
+    subject), so the spread between subjects cancels.
 
     Parameters
     ----------
     scores : pandas.DataFrame
-        From :func:`benchmark_split` (splits concatenated, with a ``split`` column).
+        From :func:`benchmark_split` (several splits, or repeats, may be concatenated).
     model, reference : str
         Model names, e.g. ``"simclr"`` and ``"riemann"``.
     fraction : float
@@ -360,12 +360,11 @@ def paired_difference(scores, model, reference, *, fraction, probe="linear",
         zeros when the two share no subject.
     """
     per_subject = _subject_means(scores)
-    keys = [c for c in ("split",) if c in per_subject] + ["subject"]
 
     def pick(name, probe_name):
         rows = per_subject[(per_subject["model"] == name) & (per_subject["probe"] == probe_name)
                            & np.isclose(per_subject["fraction"], fraction)]  # fmt: skip
-        return rows.set_index(keys)["balanced_accuracy"]
+        return rows.set_index("subject")["balanced_accuracy"]
 
     both = pd.concat([pick(model, probe), pick(reference, reference_probe)], axis=1,
                      keys=["model", "reference"], join="inner")  # fmt: skip

@@ -327,6 +327,48 @@ def test_cli_benchmark__other_config_does_not_reuse_finished_splits(tmp_path, sa
     assert set(summary["fraction"]) == {1.0}
 
 
+def test_cli_benchmark__repeats_hold_every_subject_out_once_per_repeat(tmp_path, sample_dir,
+                                                                        monkeypatch):  # fmt: skip
+    import pipelines.benchmark as runner
+    from eeg_ssl.evaluation import subject_folds
+    from pipelines.cli import main
+
+    calls = []
+    real_split = runner.benchmark_split
+
+    def counted(*args, **kwargs):
+        calls.append(kwargs["random_state"])
+        return real_split(*args, **kwargs)
+
+    monkeypatch.setattr(runner, "benchmark_split", counted)
+    path = _sample_config(tmp_path, sample_dir, methods={}, baselines=["band_power"])
+    assert main(["--quiet", "benchmark", str(path)]) == 0  # one repeat (the default)
+    once = pd.read_csv(tmp_path / "bench" / "scores.csv", dtype={"subject": str})
+    assert calls == [0, 0]
+    calls.clear()
+    assert main(["--quiet", "benchmark", str(path), "--repeats", "2"]) == 0
+    assert calls == [1, 1]  # repeat 0's splits are read back, repeat 1 runs with seed 1
+
+    scores = pd.read_csv(tmp_path / "bench" / "scores.csv", dtype={"subject": str})
+    pd.testing.assert_frame_equal(scores[scores["repeat"] == 0], once)
+    subjects = sorted(scores["subject"].unique())
+    for repeat in (0, 1):
+        held_out = scores[scores["repeat"] == repeat].groupby("split")["subject"].unique()
+        expected = [test for _, test in subject_folds(subjects, 2, random_state=repeat)]
+        assert [sorted(h) for h in held_out] == [sorted(e) for e in expected]
+    first = scores[scores["repeat"] == 0].groupby("split")["subject"].unique()
+    assert [sorted(h) for h in held_out] != [sorted(h) for h in first]  # other folds
+    summary = pd.read_csv(tmp_path / "bench" / "summary.csv")
+    assert set(summary["n_subjects"]) == {6}  # each subject once, its repeats averaged
+    band_power = scores[(scores["model"] == "band_power") & np.isclose(scores["fraction"], 1.0)]
+    expected = band_power.groupby("subject")["balanced_accuracy"].mean().mean()
+    mean = summary.loc[(summary["model"] == "band_power") & np.isclose(summary["fraction"], 1.0),
+                       "mean"].iloc[0]  # fmt: skip
+    assert mean == pytest.approx(expected)
+
+    assert main(["--quiet", "benchmark", str(path), "--repeats", "0"]) == 2
+
+
 def test_labels_from_sources__file_name_rules(tmp_path, sample_dir):
     from eeg_ssl.io import prepare
     from pipelines.benchmark import labels_from_sources, load_labelled
