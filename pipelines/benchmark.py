@@ -336,7 +336,8 @@ def run_benchmark(config_path, out=None, *, quick=False, seed=None, repeats=None
           f"{sfreq:g} Hz, {len(set(groups))} subjects, classes {classes}; {len(splits)} "
           f"subject-wise split(s){f' ({repeats} repeats)' if repeats > 1 else ''}.")  # fmt: skip
 
-    methods = config.get("methods") or {"simclr": {}}
+    # no 'methods' key: SimCLR; an empty list or mapping: the baselines only
+    methods = config.get("methods", {"simclr": {}}) or {}
     if isinstance(methods, list):
         methods = {name: {} for name in methods}
     store = _SplitStore(out / "splits", _fingerprint(config, [X, y, groups, X_unlabelled]),
@@ -386,8 +387,13 @@ def run_benchmark(config_path, out=None, *, quick=False, seed=None, repeats=None
     summary = summarise_scores(scores, timings)
     table = markdown_table(summary)
     checks = verdict(summary, scores)
-    inv_table = (invariance.groupby(["model", "rate"], sort=False)["cosine_mean"].mean()
-                 .unstack("rate"))  # fmt: skip
+    if len(invariance):
+        inv_table = (invariance.groupby(["model", "rate"], sort=False)["cosine_mean"].mean()
+                     .unstack("rate"))  # fmt: skip
+        inv_text = (inv_table.to_markdown(floatfmt=".3f") if _has_tabulate()
+                    else inv_table.to_string())  # fmt: skip
+    else:
+        inv_text = "(no encoder in this run)"
     elapsed = time.perf_counter() - start
 
     for name, frame in (("scores", scores), ("timings", timings), ("summary", summary),
@@ -403,13 +409,13 @@ def run_benchmark(config_path, out=None, *, quick=False, seed=None, repeats=None
         "Resampling invariance (mean cosine similarity of a held-out window's embedding and "
         "its resampled version; 'other window' = a different window):",
         "",
-        inv_table.to_markdown(floatfmt=".3f") if _has_tabulate() else inv_table.to_string(),
+        inv_text,
         "",
         "Done-when check (linear probe; at 100% labels >= best classical baseline, at 10% "
         "labels > supervised from scratch). The same comparisons subject by subject: "
         "*_diff = mean difference, *_se = its standard error, *_wins of *_n subjects:",
         "",
-        checks.to_string(index=False),
+        checks.to_string(index=False) if len(checks) else "(no SSL method in this run)",
         "",
         f"Total wall time: {elapsed:.0f} s",
     ]

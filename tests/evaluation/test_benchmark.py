@@ -369,6 +369,15 @@ def test_cli_benchmark__repeats_hold_every_subject_out_once_per_repeat(tmp_path,
     assert main(["--quiet", "benchmark", str(path), "--repeats", "0"]) == 2
 
 
+def test_cli_benchmark__empty_methods_run_the_baselines_only(tmp_path, sample_dir, capsys):
+    from pipelines.cli import main
+
+    path = _sample_config(tmp_path, sample_dir, methods=[], baselines=["band_power"])
+    assert main(["--quiet", "benchmark", str(path)]) == 0
+    assert "(no SSL method in this run)" in capsys.readouterr().out
+    assert set(pd.read_csv(tmp_path / "bench" / "scores.csv")["model"]) == {"band_power"}
+
+
 def test_labels_from_sources__file_name_rules(tmp_path, sample_dir):
     from eeg_ssl.io import prepare
     from pipelines.benchmark import labels_from_sources, load_labelled
