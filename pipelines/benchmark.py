@@ -342,12 +342,13 @@ def run_benchmark(config_path, out=None, *, quick=False, seed=None, repeats=None
         methods = {name: {} for name in methods}
     store = _SplitStore(out / "splits", _fingerprint(config, [X, y, groups, X_unlabelled]),
                         restart=restart)  # fmt: skip
-    scores, timings, invariance = [], [], []
+    scores, timings, invariance, read_back = [], [], [], 0
     for i, (repeat, fold, random_state, windows, positions) in enumerate(splits):
         finished = store.load(i)
         if finished is not None:
             for frame, tables in zip(finished, (scores, timings, invariance)):
                 tables.append(frame)
+            read_back += 1
             print(f"split {i + 1}/{len(splits)} read back from {store.path(i)}")
             continue
         split_start = time.perf_counter()
@@ -417,7 +418,13 @@ def run_benchmark(config_path, out=None, *, quick=False, seed=None, repeats=None
         "",
         checks.to_string(index=False) if len(checks) else "(no SSL method in this run)",
         "",
-        f"Total wall time: {elapsed:.0f} s",
+        f"Total wall time: {elapsed:.0f} s"
+        + (
+            f" (this invocation; {read_back} of {len(splits)} splits read back from an earlier "
+            f"one)"
+            if read_back
+            else ""
+        ),  # fmt: skip
     ]
     atomic_write_text(out / "table.md", "\n".join(report) + "\n")
     try:

@@ -258,7 +258,8 @@ def test_cli_benchmark__seed_override_writes_beside_the_config_out(tmp_path, sam
     assert set(pd.read_csv(out / "summary.csv")["n_subjects"]) == {6}
 
 
-def test_cli_benchmark__resumes_after_an_interruption(tmp_path, sample_dir, monkeypatch):
+def test_cli_benchmark__resumes_after_an_interruption(tmp_path, sample_dir, monkeypatch,
+                                                      capsys):  # fmt: skip
     import pipelines.benchmark as runner
     from pipelines.cli import main
 
@@ -285,8 +286,10 @@ def test_cli_benchmark__resumes_after_an_interruption(tmp_path, sample_dir, monk
 
     computed.clear()
     stop_before = None
+    capsys.readouterr()
     assert main(["--quiet", "benchmark", str(path)]) == 0
     assert len(computed) == 1  # only the unfinished split ran again
+    assert "1 of 2 splits read back" in capsys.readouterr().out
     resumed = pd.read_csv(out / "scores.csv", dtype={"subject": str})
     pd.testing.assert_frame_equal(resumed, whole)
 
