@@ -396,6 +396,9 @@ def run_benchmark(config_path, out=None, *, quick=False, seed=None, repeats=None
     else:
         inv_text = "(no encoder in this run)"
     elapsed = time.perf_counter() - start
+    resumed = (
+        f" (this invocation; {read_back} of {len(splits)} splits read back)" if read_back else ""
+    )
 
     for name, frame in (("scores", scores), ("timings", timings), ("summary", summary),
                         ("invariance", invariance), ("verdict", checks)):  # fmt: skip
@@ -418,13 +421,7 @@ def run_benchmark(config_path, out=None, *, quick=False, seed=None, repeats=None
         "",
         checks.to_string(index=False) if len(checks) else "(no SSL method in this run)",
         "",
-        f"Total wall time: {elapsed:.0f} s"
-        + (
-            f" (this invocation; {read_back} of {len(splits)} splits read back from an earlier "
-            f"one)"
-            if read_back
-            else ""
-        ),  # fmt: skip
+        f"Total wall time: {elapsed:.0f} s{resumed}",
     ]
     atomic_write_text(out / "table.md", "\n".join(report) + "\n")
     try:
