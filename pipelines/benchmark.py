@@ -21,6 +21,7 @@ import numpy as np
 import pandas as pd
 import yaml
 
+from eeg_ssl import __version__
 from eeg_ssl.data import ShardDataset
 from eeg_ssl.evaluation.benchmark import (
     BASELINES,
@@ -35,7 +36,7 @@ from eeg_ssl.io import Recipe, prepare, read_record
 from eeg_ssl.io.manifest import atomic_write_text
 from eeg_ssl.transforms import euclidean_alignment
 
-from .workflow import write_resolved
+from .workflow import package_versions, write_resolved
 
 TOP_KEYS = {
     "out", "seed", "threads", "align", "data", "prepare", "test_data", "test_prepare", "label_rules",
@@ -179,13 +180,15 @@ def load_labelled(folder, *, label_rules=None, subjects=None, classes=None,
 
 
 def _fingerprint(config, arrays):
-    """Hash of what a split's results depend on: the resolved config and the windows.
+    """Hash of what a split's results depend on: the resolved config, the windows and the
+    versions of eeg-ssl and the packages that compute them.
 
     Not ``out``, and not ``repeats``: split ``i`` is the same whatever the number of
     repeats, so a run can be extended from 1 to 3 repeats without redoing the first.
     """
     digest = hashlib.blake2b(digest_size=16)
     settings = {k: v for k, v in config.items() if k not in ("out", "repeats")}
+    settings["versions"] = dict(package_versions(), eeg_ssl=__version__)
     digest.update(json.dumps(settings, sort_keys=True, default=str).encode())
     for array in arrays:
         if array is None:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import copy
 import platform
+from importlib import metadata
 from pathlib import Path
 
 import pandas as pd
@@ -51,11 +52,28 @@ def load_config(path):
     return config
 
 
+#: Packages whose versions can change a run's numbers; recorded with every run.
+RECORDED_PACKAGES = ("torch", "numpy", "scipy", "scikit-learn", "mne", "braindecode", "h5py",
+                     "pyriemann")  # fmt: skip
+
+
+def package_versions(names=RECORDED_PACKAGES):
+    """Installed versions of ``names`` (from package metadata: nothing is imported)."""
+    versions = {}
+    for name in names:
+        try:
+            versions[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            versions[name] = None
+    return versions
+
+
 def write_resolved(folder, config):
     """Write the resolved config (plus versions) as ``config.yaml`` in ``folder``."""
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
-    resolved = dict(config, eeg_ssl_version=__version__, python=platform.python_version())
+    resolved = dict(config, eeg_ssl_version=__version__, python=platform.python_version(),
+                    versions=package_versions())  # fmt: skip
     atomic_write_text(folder / "config.yaml", yaml.safe_dump(resolved, sort_keys=False))
 
 

@@ -315,11 +315,16 @@ def test_split_store__tables_come_back_exactly(tmp_path):
 
 
 def test_cli_benchmark__other_config_does_not_reuse_finished_splits(tmp_path, sample_dir,
-                                                                     capsys):  # fmt: skip
+                                                                     capsys, monkeypatch):  # fmt: skip
+    import pipelines.benchmark as runner
     from pipelines.cli import main
 
     path = _sample_config(tmp_path, sample_dir, methods={}, baselines=["band_power"])
     assert main(["--quiet", "benchmark", str(path)]) == 0
+    with monkeypatch.context() as patch:  # the same config, with another torch
+        patch.setattr(runner, "package_versions", lambda: {"torch": "0.0"})
+        assert main(["--quiet", "benchmark", str(path)]) == 2
+        assert "--restart" in capsys.readouterr().err
     path = _sample_config(tmp_path, sample_dir, methods={}, baselines=["band_power"],
                           fractions=[1.0])  # fmt: skip
     assert main(["--quiet", "benchmark", str(path)]) == 2

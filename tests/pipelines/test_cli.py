@@ -49,6 +49,9 @@ def test_cli_run__sample_pipeline_beats_random_weights(tmp_path, sample_dir, cap
         assert (run / step / "config.yaml").exists(), step
     resolved = yaml.safe_load((run / "config.yaml").read_text())
     assert resolved["pretrain"]["epochs"] == cfg["pretrain"]["epochs"]
+    import torch
+
+    assert resolved["versions"]["torch"].split("+")[0] == torch.__version__.split("+")[0]
     assert (run / "pretrain" / "checkpoint.pt").exists()
     assert (run / "pretrain" / "history.csv").exists()
 
