@@ -79,9 +79,6 @@ def tuned_feature_classifier(features, y, groups=None, *, kind="linear", Cs=C_GR
     estimator : sklearn.pipeline.Pipeline
         Refit on all given windows with the chosen value.
     """
-    # kNN: no more neighbours than an inner training fold holds
-    n_fit = len(y) * (n_splits - 1) // n_splits
-    grid = list(Cs) if kind == "linear" else [k for k in n_neighbors if k <= n_fit] or [1]
     key = "C" if kind == "linear" else "n_neighbors"
     param = "logisticregression__C" if kind == "linear" else "kneighborsclassifier__n_neighbors"
     _, counts = np.unique(y, return_counts=True)
@@ -91,8 +88,12 @@ def tuned_feature_classifier(features, y, groups=None, *, kind="linear", Cs=C_GR
         if all(len(np.unique(y[train])) == len(counts) for train, _ in folds):
             cv = folds
     if cv is None and counts.min() >= 2:
-        cv = StratifiedKFold(min(n_splits, int(counts.min())), shuffle=True,
-                             random_state=random_state)  # fmt: skip
+        cv = list(StratifiedKFold(min(n_splits, int(counts.min())), shuffle=True,
+                                  random_state=random_state).split(features, y))  # fmt: skip
+    # kNN: no more neighbours than the smallest inner training fold holds (subject folds
+    # differ in size, so a k that fits on average can fail in one fold)
+    n_fit = min(len(train) for train, _ in cv) if cv is not None else len(y)
+    grid = list(Cs) if kind == "linear" else [k for k in n_neighbors if k <= n_fit] or [1]
     if cv is None or len(grid) == 1:
         return feature_classifier(kind, **{key: grid[len(grid) // 2]}).fit(features, y)
     search = GridSearchCV(feature_classifier(kind), {param: grid}, cv=cv,
