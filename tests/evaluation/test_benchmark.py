@@ -430,7 +430,7 @@ def test_benchmark_configs__all_load_and_name_known_parts():
 
     folder = Path(__file__).resolve().parents[2] / "pipelines" / "benchmarks"
     settings = set(inspect.signature(SSLPretrainer).parameters) | {"grid"}
-    paths = sorted(folder.glob("eegmat*.yaml"))
+    paths = sorted(folder.glob("eegmat*.yaml")) + [folder / "eegmmidb-eyes.yaml"]
     assert len(paths) >= 10
     for path in paths:
         for quick in (False, True):
@@ -439,7 +439,10 @@ def test_benchmark_configs__all_load_and_name_known_parts():
             assert encoder in ENCODERS, path.name
             if encoder == "braindecode":
                 braindecode_model_class(config["encoder_params"]["model"])
-            for name, params in (config.get("methods") or {}).items():
+            methods = config.get("methods") or {}
+            if isinstance(methods, list):  # a list of names, as the runner accepts
+                methods = dict.fromkeys(methods)
+            for name, params in methods.items():
                 assert name in METHODS, (path.name, name)
                 assert set(params or {}) <= settings, (path.name, name, params)
                 for candidate in (params or {}).get("grid") or []:  # typos inside a grid too
