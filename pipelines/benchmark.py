@@ -39,9 +39,10 @@ from eeg_ssl.transforms import euclidean_alignment
 from .workflow import package_versions, write_resolved
 
 TOP_KEYS = {
-    "out", "seed", "threads", "align", "data", "prepare", "test_data", "test_prepare", "label_rules",
-    "subjects", "unlabelled", "n_splits", "repeats", "encoder", "encoder_params", "methods", "pretrain",
-    "supervised", "baselines", "fractions", "seeds", "probes", "rates", "quick",
+    "out", "seed", "threads", "align", "data", "prepare", "test_data", "test_prepare",
+    "label_rules", "subjects", "unlabelled", "n_splits", "repeats", "encoder", "encoder_params",
+    "methods", "pretrain", "supervised", "baselines", "fractions", "seeds", "probes", "rates",
+    "quick",
 }  # fmt: skip
 
 
@@ -220,9 +221,9 @@ class _SplitStore:
         for path in sorted(self.folder.glob("split-*.json")):
             if json.loads(path.read_text()).get("fingerprint") != fingerprint:
                 raise ValueError(
-                    f"{str(path)!r} holds the results of a different config or data. Pass "
-                    f"--restart to discard the finished splits in {str(self.folder)!r}, or "
-                    f"--out to write this run elsewhere."
+                    f"{str(path)!r} holds the results of another config, other windows or "
+                    f"other package versions. Pass --restart to discard the finished splits "
+                    f"in {str(self.folder)!r}, or --out to write this run elsewhere."
                 )
 
     def path(self, i):

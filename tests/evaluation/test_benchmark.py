@@ -309,7 +309,7 @@ def test_split_store__tables_come_back_exactly(tmp_path):
         (scores, timings, invariance), _SplitStore(tmp_path, "fingerprint").load(0)
     ):
         pd.testing.assert_frame_equal(loaded, saved)
-    with pytest.raises(ValueError, match="different config or data"):
+    with pytest.raises(ValueError, match="another config, other windows"):
         _SplitStore(tmp_path, "another")
     assert _SplitStore(tmp_path, "another", restart=True).load(0) is None
 
