@@ -180,16 +180,31 @@ def load_labelled(folder, *, label_rules=None, subjects=None, classes=None,
     return X[mask], y, groups, classes, sfreq
 
 
+def _code_digest():
+    """Hash of eeg-ssl's source (the package and this runner).
+
+    The version alone does not change while a development checkout is edited; the source
+    does, so a split computed by other code is never mixed into a resumed run.
+    """
+    import eeg_ssl
+
+    digest = hashlib.blake2b(digest_size=16)
+    package = Path(eeg_ssl.__file__).resolve().parent
+    for path in sorted(package.rglob("*.py")) + [Path(__file__).resolve()]:
+        digest.update(path.name.encode() + path.read_bytes())
+    return digest.hexdigest()
+
+
 def _fingerprint(config, arrays):
-    """Hash of what a split's results depend on: the resolved config, the windows and the
-    versions of eeg-ssl and the packages that compute them.
+    """Hash of what a split's results depend on: the resolved config, the windows, and
+    eeg-ssl's source and the versions of the packages that compute them.
 
     Not ``out``, and not ``repeats``: split ``i`` is the same whatever the number of
     repeats, so a run can be extended from 1 to 3 repeats without redoing the first.
     """
     digest = hashlib.blake2b(digest_size=16)
     settings = {k: v for k, v in config.items() if k not in ("out", "repeats")}
-    settings["versions"] = dict(package_versions(), eeg_ssl=__version__)
+    settings["versions"] = dict(package_versions(), eeg_ssl=__version__, source=_code_digest())
     digest.update(json.dumps(settings, sort_keys=True, default=str).encode())
     for array in arrays:
         if array is None:

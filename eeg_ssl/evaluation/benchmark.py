@@ -84,9 +84,19 @@ def inner_subject_score(features, y, groups, *, n_splits=3):
     return float(np.mean(scores)) if scores else float("nan")
 
 
+#: Offset between the supervised baseline's initialisations of successive random states.
+_INIT_STRIDE = 10_000
+
+
 def _supervised_rows(data, *, encoder, encoder_params, params, fractions, seeds, device,
-                     verbose):  # fmt: skip
-    """Train the encoder from scratch on each label fraction; score held-out subjects."""
+                     random_state, verbose):  # fmt: skip
+    """Train the encoder from scratch on each label fraction; score held-out subjects.
+
+    The label subset is drawn with the fraction's seed (the same subset as every other
+    model's); the initialisation is seeded by it and ``random_state``, so a repeat of the
+    benchmark with another random state trains from other initial weights, as its SSL
+    methods pretrain from them (random state 0 keeps the fraction's seed).
+    """
     X_train, y_train, _, X_test, y_test, g_test = data
     params = dict(params)
     epochs = int(params.pop("epochs", 20))
@@ -100,7 +110,8 @@ def _supervised_rows(data, *, encoder, encoder_params, params, fractions, seeds,
             steps = max(1, math.ceil(len(idx) / batch_size))
             clf = SSLClassifier(encoder, encoder_params=encoder_params, mode="finetune",
                                 epochs=max(epochs, math.ceil(min_steps / steps)), device=device,
-                                random_state=seed, verbose=verbose, **params)  # fmt: skip
+                                random_state=seed + _INIT_STRIDE * random_state,
+                                verbose=verbose, **params)  # fmt: skip
             clf.fit(X_train[idx], y_train[idx])
             pred = clf.predict(X_test)
             for subject, score in per_subject_scores(y_test, pred, g_test).items():
@@ -168,7 +179,8 @@ def benchmark_split(X_train, y_train, g_train, X_test, y_test, g_test, *, sfreq,
     class_names : sequence of str | None
         Names of the class indices, for the maps' legends.
     random_state : int
-        Seed of pretraining and of the random weights.
+        Seed of pretraining, of the random weights and (with each label fraction's seed)
+        of the supervised baseline's initial weights.
 
     Returns
     -------
@@ -256,7 +268,8 @@ def benchmark_split(X_train, y_train, g_train, X_test, y_test, g_test, *, sfreq,
     if "supervised" in baselines:
         frame, timing = _supervised_rows(data, encoder=encoder, encoder_params=encoder_params,
                                          params=supervised_params or {}, fractions=fractions,
-                                         seeds=seeds, device=device, verbose=verbose)  # fmt: skip
+                                         seeds=seeds, device=device, random_state=random_state,
+                                         verbose=verbose)  # fmt: skip
         frames.append(frame)
         timings.append(timing)
     for name, transformer in encoders.items():

@@ -321,10 +321,14 @@ def test_cli_benchmark__other_config_does_not_reuse_finished_splits(tmp_path, sa
 
     path = _sample_config(tmp_path, sample_dir, methods={}, baselines=["band_power"])
     assert main(["--quiet", "benchmark", str(path)]) == 0
-    with monkeypatch.context() as patch:  # the same config, with another torch
-        patch.setattr(runner, "package_versions", lambda: {"torch": "0.0"})
-        assert main(["--quiet", "benchmark", str(path)]) == 2
-        assert "--restart" in capsys.readouterr().err
+    for name, other in (
+        ("package_versions", lambda: {"torch": "0.0"}),  # another torch
+        ("_code_digest", lambda: "edited"),
+    ):  # edited eeg-ssl source
+        with monkeypatch.context() as patch:
+            patch.setattr(runner, name, other)
+            assert main(["--quiet", "benchmark", str(path)]) == 2
+            assert "--restart" in capsys.readouterr().err
     path = _sample_config(tmp_path, sample_dir, methods={}, baselines=["band_power"],
                           fractions=[1.0])  # fmt: skip
     assert main(["--quiet", "benchmark", str(path)]) == 2
@@ -475,3 +479,32 @@ def test_benchmark_split__grid_over_encoder_params(monkeypatch):
     assert fitted == [dict(expected, n_outputs=4), dict(expected, n_outputs=6)]
     assert timings.set_index("model").loc["vicreg", "selected"] in {str(c) for c in grid}
     assert set(scores["model"]) == {"vicreg", "random_weights"}
+
+
+def test_benchmark_split__supervised_initialisation_follows_the_random_state(monkeypatch):
+    import eeg_ssl.evaluation.benchmark as benchmark_module
+
+    seen = []
+
+    class Recording(benchmark_module.SSLClassifier):
+        def fit(self, X, y):
+            seen.append((len(y), self.random_state))
+            return super().fit(X, y)
+
+    monkeypatch.setattr(benchmark_module, "SSLClassifier", Recording)
+    X, y, g = simulate_windows(48, 4, 128, sfreq=64.0, n_subjects=4, effect=2.0, random_state=0)
+    tr, te = g < 3, g >= 3
+    runs = {}
+    for random_state in (0, 1):
+        seen.clear()
+        scores, _, _ = benchmark_split(
+            X[tr], y[tr], g[tr], X[te], y[te], g[te], sfreq=64.0, methods={},
+            encoder_params=TINY, supervised_params={"epochs": 1, "min_steps": 1},
+            baselines=("supervised",), fractions=(0.5, 1.0), seeds=(0, 1), rates=(),
+            random_state=random_state, verbose=False,
+        )  # fmt: skip
+        runs[random_state] = list(seen)
+    # the same label subsets (sizes) for both; initial weights seeded apart
+    assert [n for n, _ in runs[0]] == [n for n, _ in runs[1]]
+    assert [s for _, s in runs[0]] == [0, 1, 0]  # random state 0: the fraction's seed
+    assert [s for _, s in runs[1]] == [10_000, 10_001, 10_000]
