@@ -405,19 +405,20 @@ def test_labels_from_sources__file_name_rules(tmp_path, sample_dir):
 
 
 @pytest.mark.slow
-def test_cli_benchmark__eegmat_quick(shared_data, tmp_path):
-    """The CI run on real EEG: `eeg-ssl benchmark pipelines/benchmarks/eegmat.yaml --quick`."""
+@pytest.mark.parametrize("name, n_subjects", [("eegmat", 6), ("eegmmidb-eyes", 5)])
+def test_cli_benchmark__quick_on_real_eeg(shared_data, tmp_path, name, n_subjects):
+    """The CI runs on real EEG: `eeg-ssl benchmark pipelines/benchmarks/NAME.yaml --quick`."""
     from pathlib import Path
 
     from pipelines.cli import main
 
-    config = Path(__file__).resolve().parents[2] / "pipelines" / "benchmarks" / "eegmat.yaml"
+    config = Path(__file__).resolve().parents[2] / "pipelines" / "benchmarks" / f"{name}.yaml"
     assert main(["--quiet", "benchmark", str(config), "--quick", "--out", str(tmp_path)]) == 0
     summary = pd.read_csv(tmp_path / "summary.csv")
     assert {"simclr", "band_power", "riemann", "supervised", "random_weights"} <= set(
         summary["model"]
     )
-    assert set(summary["n_subjects"]) == {6}
+    assert set(summary["n_subjects"]) == {n_subjects}
 
 
 def test_benchmark_configs__all_load_and_name_known_parts():
