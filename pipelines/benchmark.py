@@ -13,8 +13,11 @@ from __future__ import annotations
 import copy
 import hashlib
 import json
+import multiprocessing
+import os
 import re
 import time
+from concurrent.futures import ProcessPoolExecutor, as_completed
 from pathlib import Path
 
 import numpy as np
@@ -42,7 +45,7 @@ TOP_KEYS = {
     "out", "seed", "threads", "align", "data", "prepare", "test_data", "test_prepare",
     "label_rules", "subjects", "unlabelled", "n_splits", "repeats", "encoder", "encoder_params",
     "methods", "pretrain", "supervised", "baselines", "fractions", "seeds", "probes", "rates",
-    "quick",
+    "n_jobs", "quick",
 }  # fmt: skip
 
 
@@ -199,11 +202,12 @@ def _fingerprint(config, arrays):
     """Hash of what a split's results depend on: the resolved config, the windows, and
     eeg-ssl's source and the versions of the packages that compute them.
 
-    Not ``out``, and not ``repeats``: split ``i`` is the same whatever the number of
-    repeats, so a run can be extended from 1 to 3 repeats without redoing the first.
+    Not ``out`` or ``n_jobs``, and not ``repeats``: split ``i`` is the same whatever the
+    number of repeats, so a run can be extended from 1 to 3 repeats without redoing the
+    first.
     """
     digest = hashlib.blake2b(digest_size=16)
-    settings = {k: v for k, v in config.items() if k not in ("out", "repeats")}
+    settings = {k: v for k, v in config.items() if k not in ("out", "repeats", "n_jobs")}
     settings["versions"] = dict(package_versions(), eeg_ssl=__version__, source=_code_digest())
     digest.update(json.dumps(settings, sort_keys=True, default=str).encode())
     for array in arrays:
@@ -263,8 +267,35 @@ class _SplitStore:
         atomic_write_text(self.path(i), json.dumps(stored))
 
 
+def _n_jobs(config, config_path):
+    n_jobs = config.get("n_jobs", 1)
+    if n_jobs == -1:
+        return os.cpu_count() or 1
+    if isinstance(n_jobs, bool) or not isinstance(n_jobs, int) or n_jobs < 1:
+        raise ValueError(
+            f"'n_jobs' in {str(config_path)!r} must be a whole number of at least 1, or -1 "
+            f"for one process per CPU core; got {n_jobs!r}."
+        )
+    return n_jobs
+
+
+def _worker_init(threads):
+    import torch
+
+    torch.set_num_threads(threads)
+
+
+def _run_split(job):
+    """One split of the benchmark (in this process or a worker): its three tables."""
+    repeat, fold, windows, kwargs = job
+    start = time.perf_counter()
+    tables = benchmark_split(*windows, **kwargs)
+    tables = tuple(frame.assign(repeat=repeat, split=fold) for frame in tables)
+    return tables, time.perf_counter() - start
+
+
 def run_benchmark(config_path, out=None, *, quick=False, seed=None, repeats=None,
-                  restart=False, verbose=True):  # fmt: skip
+                  n_jobs=None, restart=False, verbose=True):  # fmt: skip
     """Run the benchmark of a config; write the tables and plots; return the markdown table.
 
     ``seed`` overrides the config's ``seed`` (which assigns subjects to folds and seeds
@@ -277,6 +308,10 @@ def run_benchmark(config_path, out=None, *, quick=False, seed=None, repeats=None
     repeat, and its scores are averaged over repeats before the summary and the paired
     comparisons, which therefore depend less on one assignment of subjects to folds.
 
+    ``n_jobs`` (overrides the config's ``n_jobs``, default 1; -1: one per CPU core) runs
+    that many splits at once, each in its own process with ``threads`` torch threads.
+    The results are the same as one at a time.
+
     Each finished split is stored in ``out/splits/``; run the same command again after
     an interruption and the finished splits are read back, not recomputed. They are
     only reused for the same config and data; ``restart=True`` discards them.
@@ -287,6 +322,8 @@ def run_benchmark(config_path, out=None, *, quick=False, seed=None, repeats=None
     config = load_benchmark_config(config_path, quick=quick)
     if repeats is not None:
         config["repeats"] = repeats
+    if n_jobs is not None:
+        config["n_jobs"] = n_jobs
     if seed is not None:
         config["seed"] = int(seed)
         if out is None:
@@ -301,8 +338,10 @@ def run_benchmark(config_path, out=None, *, quick=False, seed=None, repeats=None
             f"many times the subject-wise cross-validation runs, with seeds {seed}, "
             f"{seed + 1}, ...); got {repeats!r}."
         )
+    _n_jobs(config, config_path)  # a bad value fails now, not after the data are read
     # One intra-op thread: on a shared CPU, torch's extra threads mostly contend.
-    torch.set_num_threads(int(config.get("threads", 1)))
+    threads = int(config.get("threads", 1))
+    torch.set_num_threads(threads)
     align = config.get("align")
     if align not in (None, "none", "subject"):
         raise ValueError(
@@ -361,46 +400,63 @@ def run_benchmark(config_path, out=None, *, quick=False, seed=None, repeats=None
         methods = {name: {} for name in methods}
     store = _SplitStore(out / "splits", _fingerprint(config, [X, y, groups, X_unlabelled]),
                         restart=restart)  # fmt: skip
-    scores, timings, invariance, read_back = [], [], [], 0
-    for i, (repeat, fold, random_state, windows, positions) in enumerate(splits):
-        finished = store.load(i)
-        if finished is not None:
-            for frame, tables in zip(finished, (scores, timings, invariance)):
-                tables.append(frame)
-            read_back += 1
+    common = dict(
+        sfreq=sfreq,
+        methods=methods,
+        encoder=config.get("encoder", "conv"),
+        encoder_params=config.get("encoder_params"),
+        pretrain_params=config.get("pretrain"),
+        supervised_params=config.get("supervised"),
+        baselines=config.get("baselines", list(BASELINES)),
+        fractions=config.get("fractions", [0.01, 0.1, 1.0]),
+        seeds=config.get("seeds", [0, 1, 2]),
+        probes=config.get("probes", ["linear"]),
+        X_unlabelled=X_unlabelled,
+        positions_unlabelled=pos_unlabelled,
+        rates=config.get("rates", [0.5, 0.75, 1.25, 1.5, 2.0]),
+        class_names=classes,
+        verbose=False,
+    )
+    results, pending = {}, []
+    for i in range(len(splits)):
+        results[i] = store.load(i)
+        if results[i] is not None:
             print(f"split {i + 1}/{len(splits)} read back from {store.path(i)}")
-            continue
-        split_start = time.perf_counter()
-        s, t, inv = benchmark_split(
-            *windows,
-            sfreq=sfreq,
-            methods=methods,
-            encoder=config.get("encoder", "conv"),
-            encoder_params=config.get("encoder_params"),
-            pretrain_params=config.get("pretrain"),
-            supervised_params=config.get("supervised"),
-            baselines=config.get("baselines", list(BASELINES)),
-            fractions=config.get("fractions", [0.01, 0.1, 1.0]),
-            seeds=config.get("seeds", [0, 1, 2]),
-            probes=config.get("probes", ["linear"]),
-            X_unlabelled=X_unlabelled,
-            positions=positions,
-            positions_unlabelled=pos_unlabelled,
-            rates=config.get("rates", [0.5, 0.75, 1.25, 1.5, 2.0]),
-            map_dir=out / "maps" if i == 0 else None,
-            class_names=classes,
-            random_state=random_state,
-            verbose=False,
-        )
-        s, t, inv = (frame.assign(repeat=repeat, split=fold) for frame in (s, t, inv))
-        store.save(i, s, t, inv)
-        scores.append(s)
-        timings.append(t)
-        invariance.append(inv)
+        else:
+            pending.append(i)
+    read_back = len(splits) - len(pending)
+
+    def jobs():
+        for i in pending:
+            repeat, fold, random_state, windows, positions = splits[i]
+            kwargs = dict(common, positions=positions, random_state=random_state,
+                          map_dir=out / "maps" if i == 0 else None)  # fmt: skip
+            yield i, (repeat, fold, windows, kwargs)
+
+    def finished(i, tables, seconds):
+        store.save(i, *tables)
+        results[i] = tables
         # partial results in one table, so a long run can be inspected while it runs
+        done = [results[k][0] for k in sorted(results) if results[k] is not None]
         atomic_write_text(out / "scores_partial.csv",
-                          pd.concat(scores, ignore_index=True).to_csv(index=False))  # fmt: skip
-        print(f"split {i + 1}/{len(splits)} done in {time.perf_counter() - split_start:.0f} s")
+                          pd.concat(done, ignore_index=True).to_csv(index=False))  # fmt: skip
+        print(f"split {i + 1}/{len(splits)} done in {seconds:.0f} s")
+
+    n_jobs = min(_n_jobs(config, config_path), len(pending)) or 1
+    if n_jobs == 1:
+        for i, job in jobs():
+            finished(i, *_run_split(job))
+    else:
+        print(f"Running {len(pending)} splits in {n_jobs} processes ({threads} torch thread(s) "
+              f"each).")  # fmt: skip
+        # [spawn] fresh interpreters: forking a process that has started torch's thread
+        # pools can deadlock
+        with ProcessPoolExecutor(n_jobs, mp_context=multiprocessing.get_context("spawn"),
+                                 initializer=_worker_init, initargs=(threads,)) as pool:  # fmt: skip
+            futures = {pool.submit(_run_split, job): i for i, job in jobs()}
+            for future in as_completed(futures):
+                finished(futures[future], *future.result())
+    scores, timings, invariance = ([results[i][k] for i in range(len(splits))] for k in range(3))
     scores = pd.concat(scores, ignore_index=True)
     timings = pd.concat(timings, ignore_index=True)
     invariance = pd.concat(invariance, ignore_index=True)

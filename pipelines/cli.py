@@ -71,6 +71,9 @@ def build_parser():
     p.add_argument("--repeats", type=int,
                    help="repeat the subject-wise cross-validation with seeds seed, seed+1, ... "
                         "(overrides the config's 'repeats', default 1)")  # fmt: skip
+    p.add_argument("--n-jobs", type=int,
+                   help="splits run at once, one process each (overrides the config's "
+                        "'n_jobs', default 1; -1: one per CPU core)")  # fmt: skip
     p.add_argument("--restart", action="store_true",
                    help="discard the finished splits of an earlier run in the output folder "
                         "(by default they are read back and the run resumes)")  # fmt: skip
@@ -131,7 +134,8 @@ def main(argv=None):
             from .benchmark import run_benchmark
 
             print(run_benchmark(args.config, args.out, quick=args.quick, seed=args.seed,
-                                repeats=args.repeats, restart=args.restart, verbose=verbose))  # fmt: skip
+                                repeats=args.repeats, n_jobs=args.n_jobs,
+                                restart=args.restart, verbose=verbose))  # fmt: skip
         elif args.command == "run":
             table = workflow.run_all(args.config, args.out, verbose=verbose)
             print()

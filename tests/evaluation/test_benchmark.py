@@ -381,6 +381,23 @@ def test_cli_benchmark__repeats_hold_every_subject_out_once_per_repeat(tmp_path,
     assert main(["--quiet", "benchmark", str(path), "--repeats", "0"]) == 2
 
 
+def test_cli_benchmark__splits_in_parallel_give_the_same_results(tmp_path, sample_dir):
+    from pipelines.cli import main
+
+    path = _sample_config(tmp_path, sample_dir, baselines=["random_weights", "supervised"])
+    results = {}
+    for n_jobs in ("1", "2"):
+        out = tmp_path / f"jobs{n_jobs}"
+        assert (
+            main(["--quiet", "benchmark", str(path), "--out", str(out), "--n-jobs", n_jobs]) == 0
+        )
+        results[n_jobs] = pd.read_csv(out / "scores.csv", dtype={"subject": str})
+    # two worker processes, each split seeded on its own: the same scores, in split order
+    pd.testing.assert_frame_equal(results["2"], results["1"])
+    assert set(results["2"]["model"]) == {"simclr", "random_weights", "supervised"}
+    assert main(["--quiet", "benchmark", str(path), "--n-jobs", "0"]) == 2
+
+
 def test_cli_benchmark__empty_methods_run_the_baselines_only(tmp_path, sample_dir, capsys):
     from pipelines.cli import main
 
