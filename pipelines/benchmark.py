@@ -299,7 +299,8 @@ def run_benchmark(config_path, out=None, *, quick=False, seed=None, repeats=None
     """Run the benchmark of a config; write the tables and plots; return the markdown table.
 
     ``seed`` overrides the config's ``seed`` (which assigns subjects to folds and seeds
-    pretraining and random weights); without ``out``, the results then go to the
+    pretraining, the random weights and the supervised baseline's initial weights);
+    without ``out``, the results then go to the
     config's ``out`` + ``-seed{seed}``, so runs on other folds never overwrite each other.
 
     ``repeats`` (overrides the config's ``repeats``, default 1) repeats the subject-wise
@@ -314,7 +315,8 @@ def run_benchmark(config_path, out=None, *, quick=False, seed=None, repeats=None
 
     Each finished split is stored in ``out/splits/``; run the same command again after
     an interruption and the finished splits are read back, not recomputed. They are
-    only reused for the same config and data; ``restart=True`` discards them.
+    only reused for the same config, windows, eeg-ssl source and package versions;
+    ``restart=True`` discards them.
     """
     import torch
 
