@@ -14,10 +14,10 @@ import copy
 import hashlib
 import json
 import multiprocessing
+import multiprocessing.connection
 import os
 import re
 import time
-from concurrent.futures import ProcessPoolExecutor, as_completed
 from pathlib import Path
 
 import numpy as np
@@ -279,19 +279,69 @@ def _n_jobs(config, config_path):
     return n_jobs
 
 
-def _worker_init(threads):
+def _split_process(job, folder, fingerprint, threads):
+    """Body of a worker process: run one split and store it (read back by the parent)."""
     import torch
+    from threadpoolctl import threadpool_limits
 
+    # as many threads per worker for torch as for numpy's BLAS (Riemann, probes): with
+    # BLAS's default of one per core, the workers oversubscribe the cores
     torch.set_num_threads(threads)
+    with threadpool_limits(threads):
+        i, tables, _ = _run_split(job)
+    _SplitStore(folder, fingerprint).save(i, *tables)
+
+
+def _run_in_processes(jobs, n_jobs, store, threads, on_finished):
+    """Run ``jobs`` (``(i, job)`` pairs), ``n_jobs`` at a time, one process each.
+
+    Hand-written rather than a pool: each worker stores its split itself, so nothing
+    large goes back through a pipe, and on Ctrl-C or a failure the running workers are
+    terminated at once. (concurrent.futures lets running splits, and one queued split,
+    run to their end; multiprocessing's Pool can hang in terminate() while its feeder
+    thread is blocked on a full pipe to a dead worker.)
+    """
+    # spawn: fresh interpreters (forking a process whose torch thread pools have
+    # started can deadlock)
+    context = multiprocessing.get_context("spawn")
+    jobs, running = iter(jobs), {}
+    try:
+        while True:
+            while len(running) < n_jobs:
+                item = next(jobs, None)
+                if item is None:
+                    break
+                process = context.Process(target=_split_process,
+                                          args=(item, store.folder, store.fingerprint, threads))  # fmt: skip
+                process.start()
+                running[process.sentinel] = (item[0], process, time.perf_counter())
+            if not running:
+                return
+            for sentinel in multiprocessing.connection.wait(list(running)):
+                i, process, started = running.pop(sentinel)
+                process.join()
+                if process.exitcode != 0:
+                    raise RuntimeError(
+                        f"Split {i + 1} failed in its worker process (exit code "
+                        f"{process.exitcode}; its error is printed above). The finished "
+                        f"splits are kept: run the same command again to resume."
+                    )
+                on_finished(i, store.load(i), time.perf_counter() - started)
+    finally:
+        for _, process, _ in running.values():
+            process.terminate()
+        for _, process, _ in running.values():
+            process.join()
 
 
 def _run_split(job):
-    """One split of the benchmark (in this process or a worker): its three tables."""
-    repeat, fold, windows, kwargs = job
+    """One split of the benchmark (in this process or a worker): its index, its three
+    tables and its duration."""
+    i, (repeat, fold, windows, kwargs) = job
     start = time.perf_counter()
     tables = benchmark_split(*windows, **kwargs)
     tables = tuple(frame.assign(repeat=repeat, split=fold) for frame in tables)
-    return tables, time.perf_counter() - start
+    return i, tables, time.perf_counter() - start
 
 
 def run_benchmark(config_path, out=None, *, quick=False, seed=None, repeats=None,
@@ -436,7 +486,6 @@ def run_benchmark(config_path, out=None, *, quick=False, seed=None, repeats=None
             yield i, (repeat, fold, windows, kwargs)
 
     def finished(i, tables, seconds):
-        store.save(i, *tables)
         results[i] = tables
         # partial results in one table, so a long run can be inspected while it runs
         done = [results[k][0] for k in sorted(results) if results[k] is not None]
@@ -446,18 +495,14 @@ def run_benchmark(config_path, out=None, *, quick=False, seed=None, repeats=None
 
     n_jobs = min(_n_jobs(config, config_path), len(pending)) or 1
     if n_jobs == 1:
-        for i, job in jobs():
-            finished(i, *_run_split(job))
+        for job in jobs():
+            i, tables, seconds = _run_split(job)
+            store.save(i, *tables)
+            finished(i, tables, seconds)
     else:
         print(f"Running {len(pending)} splits in {n_jobs} processes ({threads} torch thread(s) "
               f"each).")  # fmt: skip
-        # [spawn] fresh interpreters: forking a process that has started torch's thread
-        # pools can deadlock
-        with ProcessPoolExecutor(n_jobs, mp_context=multiprocessing.get_context("spawn"),
-                                 initializer=_worker_init, initargs=(threads,)) as pool:  # fmt: skip
-            futures = {pool.submit(_run_split, job): i for i, job in jobs()}
-            for future in as_completed(futures):
-                finished(futures[future], *future.result())
+        _run_in_processes(jobs(), n_jobs, store, threads, finished)
     scores, timings, invariance = ([results[i][k] for i in range(len(splits))] for k in range(3))
     scores = pd.concat(scores, ignore_index=True)
     timings = pd.concat(timings, ignore_index=True)
