@@ -526,3 +526,23 @@ def test_benchmark_split__supervised_initialisation_follows_the_random_state(mon
     assert [n for n, _ in runs[0]] == [n for n, _ in runs[1]]
     assert [s for _, s in runs[0]] == [0, 1, 0]  # random state 0: the fraction's seed
     assert [s for _, s in runs[1]] == [10_000, 10_001, 10_000]
+
+
+def test_run_in_processes__a_failed_split_is_named_and_the_others_stopped(tmp_path):
+    from pipelines.benchmark import _run_in_processes, _SplitStore
+
+    X, y, g = simulate_windows(16, 2, 64, sfreq=64.0, n_subjects=4, random_state=0)
+    windows = (X[g < 2], y[g < 2], g[g < 2], X[g >= 2], y[g >= 2], g[g >= 2])
+    common = dict(sfreq=64.0, methods={}, encoder_params=TINY, fractions=(1.0,), seeds=(0,),
+                  rates=(), verbose=False)  # fmt: skip
+    endless = dict(common, baselines=("supervised",),
+                   supervised_params={"epochs": 10**6, "min_steps": 1})  # fmt: skip
+    bad = dict(common, baselines=("band_powr",))  # a typo: fails at once
+    store = _SplitStore(tmp_path, "fingerprint")
+    finished = []
+    jobs = [(0, (0, 0, windows, endless)), (1, (0, 1, windows, bad))]
+    with pytest.raises(RuntimeError, match="Split 2 failed"):
+        _run_in_processes(jobs, 2, store, 1, lambda *args: finished.append(args))
+    # the endless split was terminated (it is joined before the error is raised, so had
+    # it kept running, this test would not end), and nothing was stored
+    assert finished == [] and store.load(0) is None and store.load(1) is None
