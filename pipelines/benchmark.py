@@ -237,23 +237,27 @@ class _SplitStore:
         if restart:
             for path in self.folder.glob("split-*.json"):
                 path.unlink()
-        for path in sorted(self.folder.glob("split-*.json")):
-            if json.loads(path.read_text()).get("fingerprint") != fingerprint:
-                raise ValueError(
-                    f"{str(path)!r} holds the results of another config, other windows or "
-                    f"other package versions. Pass --restart to discard the finished splits "
-                    f"in {str(self.folder)!r}, or --out to write this run elsewhere."
-                )
 
     def path(self, i):
         return self.folder / f"split-{i}.json"
 
     def load(self, i):
-        """The split's ``(scores, timings, invariance)``, or None if it has not finished."""
+        """The split's ``(scores, timings, invariance)``, or None if it has not finished.
+
+        A split stored by another config, other windows, other eeg-ssl source or other
+        package versions is an error (the runner loads every split before computing any).
+        """
         path = self.path(i)
         if not path.exists():
             return None
         stored = json.loads(path.read_text())
+        if stored.get("fingerprint") != self.fingerprint:
+            raise ValueError(
+                f"{str(path)!r} holds the results of another config, other windows, other "
+                f"eeg-ssl source or other package versions. Pass --restart to discard the "
+                f"finished splits in {str(self.folder)!r}, or --out to write this run "
+                f"elsewhere."
+            )
         return tuple(pd.DataFrame(stored[name]["data"], columns=stored[name]["columns"])
                      .astype(stored[name]["dtypes"])
                      for name in ("scores", "timings", "invariance"))  # fmt: skip

@@ -310,7 +310,7 @@ def test_split_store__tables_come_back_exactly(tmp_path):
     ):
         pd.testing.assert_frame_equal(loaded, saved)
     with pytest.raises(ValueError, match="another config, other windows"):
-        _SplitStore(tmp_path, "another")
+        _SplitStore(tmp_path, "another").load(0)
     assert _SplitStore(tmp_path, "another", restart=True).load(0) is None
 
 
