@@ -33,6 +33,12 @@ class SimCLR(SSLMethod):
         Range of the random amplitude scaling.
     augment_probability : float
         Probability of applying noise and scaling to each view.
+    phase_probability : float
+        Probability of a Fourier-transform surrogate of each view (random phases
+        shared by all channels: band power and spatial covariance are kept, the
+        waveform is not); 0 (the default) leaves it out.
+    phase_noise_magnitude : float
+        Range of the surrogate's phase perturbation, as a fraction of 2 pi.
     random_state : int | None
         Seed of the view augmentations.
     """
@@ -50,6 +56,8 @@ class SimCLR(SSLMethod):
         noise_std=0.1,
         scale_range=(0.5, 2.0),
         augment_probability=0.8,
+        phase_probability=0.0,
+        phase_noise_magnitude=1.0,
         random_state=None,
     ):
         super().__init__(encoder)
@@ -61,6 +69,8 @@ class SimCLR(SSLMethod):
             noise_std=noise_std,
             scale_range=list(scale_range),
             augment_probability=augment_probability,
+            phase_probability=phase_probability,
+            phase_noise_magnitude=phase_noise_magnitude,
             random_state=random_state,
         )
         self.projection_head = ProjectionHead(encoder.n_outputs, hidden_dim, projection_dim)
@@ -72,6 +82,8 @@ class SimCLR(SSLMethod):
             noise_probability=augment_probability,
             scale_range=scale_range,
             scale_probability=augment_probability,
+            phase_probability=phase_probability,
+            phase_noise_magnitude=phase_noise_magnitude,
             random_state=random_state,
         )
 

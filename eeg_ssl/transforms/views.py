@@ -7,6 +7,7 @@ from torch import nn
 from ..utils import check_random_state
 from .transforms import (
     AmplitudeScale,
+    BraindecodeTransform,
     ChannelDropout,
     Compose,
     GaussianNoise,
@@ -35,6 +36,8 @@ def contrastive_views(
     noise_probability=0.8,
     scale_range=(0.5, 2.0),
     scale_probability=0.8,
+    phase_probability=0.0,
+    phase_noise_magnitude=1.0,
     random_state=None,
 ):
     """The SimCLR view recipe for EEG: random resized time crop, Gaussian noise, scaling.
@@ -59,6 +62,15 @@ def contrastive_views(
     scale_range : tuple of float
         Random amplitude scaling range.
     scale_probability : float
+    phase_probability : float
+        Probability of a Fourier-transform surrogate of each window (braindecode's
+        ``FTSurrogate`` with one random phase spectrum shared by all channels; applied
+        after the crop). It keeps every channel's amplitude spectrum and the
+        cross-spectra between channels, hence band power and spatial covariance, and
+        randomises the waveform. 0 (the default) leaves it out.
+    phase_noise_magnitude : float
+        Phase perturbations are drawn from ``[0, phase_noise_magnitude * 2 pi]``; 1
+        randomises the phases fully.
     random_state : int | None
 
     Returns
@@ -70,19 +82,44 @@ def contrastive_views(
         raise ValueError(f"'n_views' must be >= 1; got {n_views!r}.")
     if not 0.0 < crop_fraction <= 1.0:
         raise ValueError(f"'crop_fraction' must be in (0, 1]; got {crop_fraction!r}.")
+    if not 0.0 <= phase_probability <= 1.0:
+        raise ValueError(f"'phase_probability' must be in [0, 1]; got {phase_probability!r}.")
+    if not 0.0 <= phase_noise_magnitude <= 1.0:
+        raise ValueError(
+            f"'phase_noise_magnitude' must be in [0, 1]; got {phase_noise_magnitude!r}."
+        )
     rng = check_random_state(random_state)
     seeds = rng.integers(2**31, size=(n_views, 3))
+    # drawn after the others, so that views without the surrogate are unchanged
+    phase_seeds = rng.integers(2**31, size=n_views)
     # a crop of n_times / rate samples resized to n_times: rates in [1, 1 / crop_fraction]
     rates = (1.0, 1.0 / crop_fraction)
-    views = [
-        Compose([
-            Resample(rates, n_times, probability=1.0, random_state=int(s[0])),
+    views = []
+    for s, phase_seed in zip(seeds, phase_seeds):
+        steps = [Resample(rates, n_times, probability=1.0, random_state=int(s[0]))]
+        if phase_probability > 0:
+            steps.append(_ft_surrogate(phase_probability, phase_noise_magnitude, int(phase_seed)))
+        steps += [
             GaussianNoise(noise_std, noise_probability, random_state=int(s[1])),
             AmplitudeScale(scale_range, scale_probability, random_state=int(s[2])),
-        ])
-        for s in seeds
-    ]  # fmt: skip
+        ]
+        views.append(Compose(steps))
     return MultiView(views)
+
+
+def _ft_surrogate(probability, phase_noise_magnitude, random_state):
+    # braindecode has the transform; the import stays here so that view recipes
+    # without it do not import braindecode (and torchaudio) at all
+    from braindecode.augmentation import FTSurrogate
+
+    return BraindecodeTransform(
+        FTSurrogate(
+            probability,
+            phase_noise_magnitude=float(phase_noise_magnitude),
+            channel_indep=False,
+            random_state=random_state,
+        )
+    )
 
 
 def invariance_views(

@@ -44,6 +44,17 @@ def test_simclr__checkpoint_round_trip(tmp_path):
     torch.testing.assert_close(restored.embed(X), method.embed(X))
 
 
+def test_simclr__phase_surrogate_views_train_and_round_trip(tmp_path):
+    method = _method(phase_probability=1.0)
+    X = torch.randn(8, 4, 128)
+    loss = method(X)
+    assert torch.isfinite(loss) and loss.item() != _method()(X).item()
+    path = save_checkpoint(tmp_path / "m.pt", method.eval())
+    assert load_checkpoint(path)["method_kwargs"]["phase_probability"] == 1.0
+    restored = method_from_checkpoint(path).eval()
+    torch.testing.assert_close(restored.embed(X), method.embed(X))
+
+
 def test_load_checkpoint__rejects_pickled_code(tmp_path):
     path = tmp_path / "evil.pt"
     torch.save({"checkpoint_version": 1, "obj": torch.nn.Linear(2, 2)}, path)

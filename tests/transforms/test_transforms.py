@@ -16,6 +16,7 @@ from eeg_ssl.transforms import (
     Resample,
     TimeCrop,
     TimeMask,
+    contrastive_views,
     invariance_views,
     resampling_views,
 )
@@ -100,7 +101,16 @@ def test_braindecode_transform__without_seed_leaves_numpy_global_rng_alone():
     np.testing.assert_array_equal(np.random.get_state()[1], state)  # noqa: NPY002
 
 
-@pytest.mark.parametrize("recipe", [invariance_views, resampling_views])
+@pytest.mark.parametrize(
+    "recipe",
+    [
+        invariance_views,
+        resampling_views,
+        contrastive_views,
+        lambda n, **kw: contrastive_views(n, phase_probability=0.5, **kw),
+    ],
+    ids=["invariance", "resampling", "contrastive", "contrastive_phase"],
+)
 def test_views__length_count_and_seeding(recipe):
     X = _batch(shape=(8, 4, 200))
     views = recipe(200, n_views=3, random_state=0)
@@ -110,6 +120,40 @@ def test_views__length_count_and_seeding(recipe):
     assert not torch.allclose(out[0], out[1])
     again = recipe(200, n_views=3, random_state=0)(X)
     for a, b in zip(out, again):
+        torch.testing.assert_close(a, b, rtol=0, atol=0)
+
+
+def test_contrastive_views__phase_surrogate_keeps_spectra_and_cross_spectra():
+    # no crop, noise or scaling: a view is the surrogate alone
+    X = _batch(shape=(6, 5, 128)).double()
+    views = contrastive_views(
+        128, crop_fraction=1.0, noise_std=0.0, scale_range=(1.0, 1.0), phase_probability=1.0,
+        random_state=0,
+    )  # fmt: skip
+    f_x = torch.fft.rfft(X, dim=-1)
+    for view in views(X.float()):
+        f_v = torch.fft.rfft(view.double(), dim=-1)
+        torch.testing.assert_close(f_v.abs(), f_x.abs(), rtol=1e-4, atol=1e-4)
+        cross_x = f_x[:, :, None] * f_x[:, None].conj()  # (B, C, C, F) cross-spectra
+        cross_v = f_v[:, :, None] * f_v[:, None].conj()
+        torch.testing.assert_close(cross_v, cross_x, rtol=1e-3, atol=1e-3)
+        assert (view.double() - X).abs().mean() > 0.5 * X.abs().mean()  # new waveform
+
+
+def test_contrastive_views__without_surrogate_views_are_unchanged():
+    # the surrogate's seeds are drawn after the others: default views stay as they were
+    X = _batch(shape=(8, 4, 200))
+    rng = np.random.default_rng(3)
+    seeds = rng.integers(2**31, size=(2, 3))
+    expected = [
+        Compose([
+            Resample((1.0, 1.25), 200, probability=1.0, random_state=int(s[0])),
+            GaussianNoise(0.1, 0.8, random_state=int(s[1])),
+            AmplitudeScale((0.5, 2.0), 0.8, random_state=int(s[2])),
+        ])(X)
+        for s in seeds
+    ]  # fmt: skip
+    for a, b in zip(contrastive_views(200, random_state=3)(X), expected):
         torch.testing.assert_close(a, b, rtol=0, atol=0)
 
 
@@ -124,5 +168,9 @@ def test_transforms__bad_arguments():
         ChannelDropout(-0.1)
     with pytest.raises(ValueError, match="'n_views'"):
         invariance_views(100, n_views=0)
+    with pytest.raises(ValueError, match="'phase_probability' must be in \\[0, 1\\]"):
+        contrastive_views(100, phase_probability=1.5)
+    with pytest.raises(ValueError, match="'phase_noise_magnitude'"):
+        contrastive_views(100, phase_probability=0.5, phase_noise_magnitude=2.0)
     with pytest.raises(ValueError, match="'output_length'"):
         TimeCrop(200)(_batch())
