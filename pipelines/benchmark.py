@@ -37,12 +37,12 @@ from eeg_ssl.evaluation.benchmark import (
 from eeg_ssl.evaluation.splits import subject_folds
 from eeg_ssl.io import Recipe, prepare, read_record
 from eeg_ssl.io.manifest import atomic_write_text
-from eeg_ssl.transforms import euclidean_alignment
+from eeg_ssl.transforms import euclidean_alignment, riemannian_alignment
 
 from .workflow import package_versions, write_resolved
 
 TOP_KEYS = {
-    "out", "seed", "threads", "align", "data", "prepare", "test_data", "test_prepare",
+    "out", "seed", "threads", "align", "align_metric", "data", "prepare", "test_data", "test_prepare",
     "label_rules", "subjects", "unlabelled", "n_splits", "repeats", "encoder", "encoder_params",
     "methods", "pretrain", "supervised", "baselines", "fractions", "seeds", "probes", "rates",
     "n_jobs", "quick",
@@ -403,6 +403,14 @@ def run_benchmark(config_path, out=None, *, quick=False, seed=None, repeats=None
         raise ValueError(
             f"'align' in {str(config_path)!r} must be 'subject' or 'none'; got {align!r}."
         )
+    aligners = {"euclid": euclidean_alignment, "riemann": riemannian_alignment}
+    align_metric = config.get("align_metric", "euclid")
+    if align_metric not in aligners:
+        raise ValueError(
+            f"'align_metric' in {str(config_path)!r} must be 'euclid' (arithmetic mean "
+            f"covariance) or 'riemann' (Riemannian mean); got {align_metric!r}."
+        )
+    align_subjects = aligners[align_metric]
     write_resolved(out, dict(config, out=str(out), quick=bool(quick)))
 
     data = config.get("data") or _prepare(config["prepare"], out / "prepared", verbose)
@@ -410,11 +418,13 @@ def run_benchmark(config_path, out=None, *, quick=False, seed=None, repeats=None
         data, label_rules=config.get("label_rules"), subjects=config.get("subjects"),
         return_positions=True)  # fmt: skip
     if align == "subject":
-        # Euclidean alignment, label-free, each subject by its own windows only (so once,
-        # before the folds; held-out subjects too, transductively): every method and
-        # baseline sees the aligned windows
-        X = euclidean_alignment(X, groups)
-        print("Aligned every subject's windows to an identity mean covariance (align: subject).")
+        # Euclidean or Riemannian alignment, label-free, each subject by its own windows
+        # only (so once, before the folds; held-out subjects too, transductively): every
+        # method and baseline sees the aligned windows
+        X = align_subjects(X, groups)
+        mean = {"euclid": "arithmetic", "riemann": "Riemannian"}[align_metric]
+        print(f"Aligned every subject's windows to an identity {mean} mean covariance "
+              f"(align: subject, align_metric: {align_metric}).")  # fmt: skip
     test_data = config.get("test_data")
     if not test_data and config.get("test_prepare"):
         test_data = _prepare(config["test_prepare"], out / "prepared_test", verbose)
@@ -424,7 +434,7 @@ def run_benchmark(config_path, out=None, *, quick=False, seed=None, repeats=None
         X_t, y_t, g_t, _, _ = load_labelled(test_data, label_rules=config.get("label_rules"),
                                             classes=classes)  # fmt: skip
         if align == "subject":
-            X_t = euclidean_alignment(X_t, g_t)
+            X_t = align_subjects(X_t, g_t)
         for r in range(repeats):  # the same held-out set; other pretraining seeds
             splits.append((r, 0, seed + r, (X, y, groups, X_t, y_t, g_t), (recs, starts)))
     else:
@@ -445,7 +455,7 @@ def run_benchmark(config_path, out=None, *, quick=False, seed=None, repeats=None
     pos_unlabelled = (np.concatenate(extra_recs), np.concatenate(extra_starts)) if extra else None
     if align == "subject" and X_unlabelled is not None:
         # an extra corpus's subjects are not known here: aligned by recording
-        X_unlabelled = euclidean_alignment(X_unlabelled, pos_unlabelled[0])
+        X_unlabelled = align_subjects(X_unlabelled, pos_unlabelled[0])
     print(f"Data: {len(X)} labelled windows of shape {X.shape[1:]} (n_chans, n_times) at "
           f"{sfreq:g} Hz, {len(set(groups))} subjects, classes {classes}; {len(splits)} "
           f"subject-wise split(s){f' ({repeats} repeats)' if repeats > 1 else ''}.")  # fmt: skip

@@ -1,7 +1,7 @@
 """Batched, seeded EEG augmentations, multi-view recipes and per-subject alignment."""
 
 from . import functional
-from .alignment import euclidean_alignment, mean_covariance
+from .alignment import euclidean_alignment, mean_covariance, riemannian_alignment
 from .transforms import (
     AmplitudeScale,
     BraindecodeTransform,
@@ -32,4 +32,5 @@ __all__ = [
     "invariance_views",
     "mean_covariance",
     "resampling_views",
+    "riemannian_alignment",
 ]

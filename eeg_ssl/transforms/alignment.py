@@ -1,22 +1,26 @@
-"""Euclidean alignment: re-centre each subject's windows so their mean covariance is identity.
+"""Subject alignment: re-centre each subject's windows so their mean covariance is identity.
 
-He & Wu (2019), "Transfer learning for brain-computer interfaces: a Euclidean space data
-alignment approach", IEEE TBME 67(2). Per group (subject, session or recording), the
-arithmetic mean of the windows' spatial covariances ``R = mean_i X_i X_i^T / n_times`` is
-computed and every window of the group becomes ``R^{-1/2} X_i``. The step uses no labels,
-so it is unsupervised and can be applied to held-out subjects from their own unlabelled
-windows (transductively) as well as to the pretraining corpus.
+Euclidean alignment, He & Wu (2019), "Transfer learning for brain-computer interfaces: a
+Euclidean space data alignment approach", IEEE TBME 67(2): per group (subject, session
+or recording), the arithmetic mean of the windows' spatial covariances
+``R = mean_i X_i X_i^T / n_times`` is computed and every window of the group becomes
+``R^{-1/2} X_i``. Riemannian alignment uses the affine-invariant Riemannian mean of the
+windows' covariances instead (the re-centring of Zanini et al. 2018, "Transfer learning:
+a Riemannian geometry framework with applications to brain-computer interfaces", IEEE
+TBME 65(5), applied to the signals). Neither uses labels, so both are unsupervised and
+can be applied to held-out subjects from their own unlabelled windows (transductively)
+as well as to the pretraining corpus.
 
 Written here because neither braindecode nor MNE has it for signals: pyRiemann's
 ``TLCenter`` re-centres covariance *matrices*, whereas an encoder needs aligned
-*time series*.
+*time series*. The Riemannian mean itself is pyRiemann's.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["euclidean_alignment", "mean_covariance"]
+__all__ = ["euclidean_alignment", "mean_covariance", "riemannian_alignment"]
 
 
 def mean_covariance(X):
@@ -46,6 +50,34 @@ def _inverse_sqrt(R, reg):
     return (eigvecs / np.sqrt(eigvals)) @ eigvecs.T
 
 
+def _window_covariances(X, reg):
+    """Spatial covariance of each window, each with a ridge ``reg * tr / n_chans``."""
+    C = np.empty((len(X), X.shape[1], X.shape[1]))
+    for start in range(0, len(X), 256):
+        block = X[start : start + 256].astype(np.float64, copy=False)
+        C[start : start + 256] = np.einsum("nct,ndt->ncd", block, block) / X.shape[2]
+    ridge = reg * np.trace(C, axis1=1, axis2=2) / X.shape[1]
+    return C + ridge[:, None, None] * np.eye(X.shape[1])
+
+
+def _riemannian_mean(X, reg):
+    try:
+        from pyriemann.geometry.mean import mean_riemann
+    except ImportError:  # pyRiemann < 0.12
+        try:
+            from pyriemann.utils.mean import mean_riemann
+        except ImportError as err:
+            raise ImportError(
+                "Riemannian alignment needs pyRiemann: pip install 'eeg-ssl[riemann]'."
+            ) from err
+    C = _window_covariances(X, max(reg, 1e-10))  # the mean needs every matrix definite
+    # flat windows (all zeros) have no covariance to average; they stay zeros anyway
+    keep = np.isfinite(C).all(axis=(1, 2)) & (np.trace(C, axis1=1, axis2=2) > 0)
+    if not keep.any():
+        return np.full(C.shape[1:], np.nan)  # reported by the caller
+    return mean_riemann(C[keep])
+
+
 def euclidean_alignment(X, groups, *, reg=1e-6):
     """Whiten each group's windows by the inverse square root of its mean covariance.
 
@@ -66,6 +98,35 @@ def euclidean_alignment(X, groups, *, reg=1e-6):
     -------
     X_aligned : ndarray, same shape and dtype as ``X`` (float32 for integer input)
     """
+    return _align(X, groups, reg, mean_covariance)
+
+
+def riemannian_alignment(X, groups, *, reg=1e-6):
+    """Whiten each group's windows by the inverse square root of its Riemannian mean.
+
+    As :func:`euclidean_alignment`, with the affine-invariant Riemannian mean of the
+    windows' spatial covariances (pyRiemann's ``mean_riemann``) in place of their
+    arithmetic mean: afterwards each group's Riemannian mean covariance is the
+    identity. The Riemannian mean is less pulled by a few loud windows. Needs pyRiemann
+    (``pip install 'eeg-ssl[riemann]'``).
+
+    Parameters
+    ----------
+    X : ndarray, shape (n_windows, n_chans, n_times)
+    groups : array-like, shape (n_windows,)
+        Group of each window (typically the subject); each group by its own windows.
+    reg : float
+        Ridge added to each window's covariance (and to the mean), relative to its
+        average eigenvalue, so that rank-deficient windows stay definite.
+
+    Returns
+    -------
+    X_aligned : ndarray, same shape and dtype as ``X`` (float32 for integer input)
+    """
+    return _align(X, groups, reg, lambda X_group: _riemannian_mean(X_group, reg))
+
+
+def _align(X, groups, reg, mean):
     X = np.asarray(X)
     if X.ndim != 3:
         raise ValueError(
@@ -82,7 +143,7 @@ def euclidean_alignment(X, groups, *, reg=1e-6):
     out = np.empty(X.shape, dtype=dtype)
     for group in np.unique(groups):
         idx = np.flatnonzero(groups == group)
-        R = mean_covariance(X[idx])
+        R = mean(X[idx])
         if not np.isfinite(R).all() or np.trace(R) <= 0:
             raise ValueError(
                 f"Group {group!r} has no finite, non-zero signal to align (its mean "

@@ -247,6 +247,37 @@ def test_cli_benchmark__align_subject_whitens_every_subject(tmp_path, sample_dir
     assert "'align'" in capsys.readouterr().err
 
 
+def test_cli_benchmark__align_metric_riemann_uses_the_riemannian_mean(tmp_path, sample_dir,
+                                                                      capsys, monkeypatch):  # fmt: skip
+    import pipelines.benchmark as runner
+    from eeg_ssl.transforms import mean_covariance, riemannian_alignment
+    from pipelines.cli import main
+
+    seen = []
+
+    def recording(X_train, y_train, g_train, X_test, y_test, g_test, **kwargs):
+        seen.append((X_train, g_train))
+        return runner_split(X_train, y_train, g_train, X_test, y_test, g_test, **kwargs)
+
+    runner_split = runner.benchmark_split
+    monkeypatch.setattr(runner, "benchmark_split", recording)
+    path = _sample_config(tmp_path, sample_dir, align="subject", align_metric="riemann",
+                          methods={}, baselines=["band_power"])  # fmt: skip
+    assert main(["--quiet", "benchmark", str(path)]) == 0
+    assert "align_metric: riemann" in capsys.readouterr().out
+    X_train, g_train = seen[0]
+    subject = np.unique(g_train)[0]
+    X = X_train[g_train == subject]
+    # the windows seen are Riemann-aligned: aligning them again changes nothing, and
+    # their arithmetic mean covariance is not exactly the identity
+    np.testing.assert_allclose(riemannian_alignment(X, np.zeros(len(X))), X, atol=1e-3)
+    assert np.abs(mean_covariance(X) - np.eye(X.shape[1])).max() > 1e-3
+
+    path = _sample_config(tmp_path, sample_dir, align="subject", align_metric="riemannian")
+    assert main(["--quiet", "benchmark", str(path)]) == 2
+    assert "'align_metric'" in capsys.readouterr().err
+
+
 def test_cli_benchmark__seed_override_writes_beside_the_config_out(tmp_path, sample_dir):
     from pipelines.cli import main
 
