@@ -42,10 +42,10 @@ from eeg_ssl.transforms import euclidean_alignment, riemannian_alignment
 from .workflow import package_versions, write_resolved
 
 TOP_KEYS = {
-    "out", "seed", "threads", "align", "align_metric", "data", "prepare", "test_data", "test_prepare",
-    "label_rules", "subjects", "unlabelled", "n_splits", "repeats", "encoder", "encoder_params",
-    "methods", "pretrain", "supervised", "baselines", "fractions", "seeds", "probes", "rates",
-    "n_jobs", "quick",
+    "out", "seed", "threads", "align", "align_metric", "data", "prepare", "test_data",
+    "test_prepare", "label_rules", "subjects", "unlabelled", "n_splits", "repeats", "encoder",
+    "encoder_params", "methods", "pretrain", "supervised", "baselines", "fractions", "seeds",
+    "probes", "rates", "n_jobs", "quick",
 }  # fmt: skip
 
 
