@@ -1,7 +1,12 @@
 """Batched, seeded EEG augmentations, multi-view recipes and per-subject alignment."""
 
 from . import functional
-from .alignment import euclidean_alignment, mean_covariance, riemannian_alignment
+from .alignment import (
+    alignment_matrix,
+    euclidean_alignment,
+    mean_covariance,
+    riemannian_alignment,
+)
 from .transforms import (
     AmplitudeScale,
     BraindecodeTransform,
@@ -26,6 +31,7 @@ __all__ = [
     "TimeCrop",
     "TimeMask",
     "Transform",
+    "alignment_matrix",
     "contrastive_views",
     "euclidean_alignment",
     "functional",

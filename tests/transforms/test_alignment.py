@@ -5,7 +5,12 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from eeg_ssl.transforms import euclidean_alignment, mean_covariance, riemannian_alignment
+from eeg_ssl.transforms import (
+    alignment_matrix,
+    euclidean_alignment,
+    mean_covariance,
+    riemannian_alignment,
+)
 
 ALIGNERS = pytest.mark.parametrize("align", [euclidean_alignment, riemannian_alignment])
 
@@ -56,7 +61,7 @@ def test_alignment__rank_deficient_data_stays_finite(align):
     X = X - X.mean(axis=1, keepdims=True)  # average reference: rank n_chans - 1
     aligned = align(X, groups)
     assert np.isfinite(aligned).all()
-    with pytest.raises(ValueError, match="no finite, non-zero signal"):
+    with pytest.raises(ValueError, match="Group 0.0: .*no finite, non-zero signal"):
         align(np.zeros((4, 3, 16)), np.zeros(4))
 
 
@@ -101,3 +106,21 @@ def test_riemannian_alignment__flat_windows_are_left_out_of_the_mean():
 def test_alignment__bad_input_is_named(X, groups, kwargs, match, align):
     with pytest.raises(ValueError, match=match):
         align(X, groups, **kwargs)
+
+
+@pytest.mark.parametrize("metric", ["euclid", "riemann"])
+def test_alignment_matrix__from_calibration_windows_applies_to_others(metric):
+    X, groups = _subjects(n_subjects=1, n_windows=80)
+    align = {"euclid": euclidean_alignment, "riemann": riemannian_alignment}[metric]
+    W = alignment_matrix(X, metric=metric)
+    np.testing.assert_allclose(W @ X, align(X, groups), rtol=1e-4, atol=1e-4)
+    # from the first half only: the second half is aligned close to, not exactly, identity
+    W_first = alignment_matrix(X[:40], metric=metric)
+    later = W_first.astype(np.float32) @ X[40:]
+    R = mean_covariance(later)
+    assert np.abs(R - np.eye(5)).max() < 0.5
+    assert not np.allclose(R, np.eye(5), atol=1e-3)
+    with pytest.raises(ValueError, match="'metric' must be 'euclid' or 'riemann'"):
+        alignment_matrix(X, metric="log-euclid")
+    with pytest.raises(ValueError, match="at least one window"):
+        alignment_matrix(X[:0])
