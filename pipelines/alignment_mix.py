@@ -47,6 +47,11 @@ def _align(X, groups, metric, calibration=None):
     for subject in np.unique(groups):
         idx = groups == subject
         ref = idx if calibration is None else idx & calibration
+        if not ref.any():
+            raise ValueError(
+                f"Subject {str(subject)!r} has no windows of this calibration mix (e.g. no "
+                "window of one class); use a dataset in which every subject has every class."
+            )
         out[idx] = alignment_matrix(X[ref], metric=metric).astype(X.dtype) @ X[idx]
     return out
 

@@ -83,7 +83,8 @@ def alignment_matrix(X, *, metric="euclid", reg=1e-6):
 
     The aligners compute it from each group's own windows and apply it to them. Compute
     it from some windows and apply it to others (``W @ X_new``) to align a subject by
-    calibration windows, e.g. its first minutes.
+    calibration windows of a known state, e.g. a rest block before the session: the
+    windows' class mix sets the reference (see ``pipelines/alignment_mix.py``).
 
     Parameters
     ----------

@@ -54,8 +54,14 @@ def test_main__prints_every_setting(tmp_path, sample_dir, capsys):
         assert 0.0 <= float(row.split("|")[4]) <= 1.0
 
 
-@pytest.mark.parametrize("bad", [["--repeats", "0"]])
-def test_main__bad_repeats_is_refused(tmp_path, bad, capsys):
-    with pytest.raises(SystemExit):
-        main([str(tmp_path), *bad])
-    assert "--repeats" in capsys.readouterr().err
+def test_main__bad_arguments_are_refused(tmp_path, capsys):
+    for bad in (["--repeats", "0"], ["--n-splits", "1"]):
+        with pytest.raises(SystemExit):
+            main([str(tmp_path), *bad])
+        assert "--repeats must be >= 1 and --n-splits >= 2" in capsys.readouterr().err
+
+
+def test_align__a_subject_without_calibration_windows_is_named():
+    X, y, groups = _labelled()
+    with pytest.raises(ValueError, match="Subject 'S1' has no windows of this calibration"):
+        _align(X, groups, "euclid", calibration=groups != "S1")
