@@ -38,8 +38,9 @@ from eeg_ssl.evaluation.splits import subject_folds
 from eeg_ssl.io import Recipe, prepare, read_record
 from eeg_ssl.io.manifest import atomic_write_text
 from eeg_ssl.transforms import euclidean_alignment, riemannian_alignment
+from eeg_ssl.utils import package_versions
 
-from .workflow import package_versions, write_resolved
+from .workflow import RECORDED_PACKAGES, write_resolved
 
 TOP_KEYS = {
     "out", "seed", "threads", "align", "align_metric", "data", "prepare", "test_data",
@@ -208,7 +209,8 @@ def _fingerprint(config, arrays):
     """
     digest = hashlib.blake2b(digest_size=16)
     settings = {k: v for k, v in config.items() if k not in ("out", "repeats", "n_jobs")}
-    settings["versions"] = dict(package_versions(), eeg_ssl=__version__, source=_code_digest())
+    settings["versions"] = dict(package_versions(RECORDED_PACKAGES), eeg_ssl=__version__,
+                                source=_code_digest())  # fmt: skip
     digest.update(json.dumps(settings, sort_keys=True, default=str).encode())
     for array in arrays:
         if array is None:

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import copy
 import platform
-from importlib import metadata
 from pathlib import Path
 
 import pandas as pd
@@ -16,6 +15,7 @@ import yaml
 from eeg_ssl import __version__
 from eeg_ssl.io import Recipe, prepare, read_record
 from eeg_ssl.io.manifest import atomic_write_text
+from eeg_ssl.utils import package_versions
 
 # torch-dependent pieces are imported in the steps that use them: `eeg-ssl prepare`
 # then runs without torch/braindecode (~0.9 GB less RSS).
@@ -57,23 +57,12 @@ RECORDED_PACKAGES = ("torch", "numpy", "scipy", "scikit-learn", "mne", "braindec
                      "pyriemann")  # fmt: skip
 
 
-def package_versions(names=RECORDED_PACKAGES):
-    """Installed versions of ``names`` (from package metadata: nothing is imported)."""
-    versions = {}
-    for name in names:
-        try:
-            versions[name] = metadata.version(name)
-        except metadata.PackageNotFoundError:
-            versions[name] = None
-    return versions
-
-
 def write_resolved(folder, config):
     """Write the resolved config (plus versions) as ``config.yaml`` in ``folder``."""
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     resolved = dict(config, eeg_ssl_version=__version__, python=platform.python_version(),
-                    versions=package_versions())  # fmt: skip
+                    versions=package_versions(RECORDED_PACKAGES))  # fmt: skip
     atomic_write_text(folder / "config.yaml", yaml.safe_dump(resolved, sort_keys=False))
 
 

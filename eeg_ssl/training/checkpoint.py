@@ -7,7 +7,6 @@ Everything stored is plain data or tensors, so checkpoints load with
 from __future__ import annotations
 
 import hashlib
-import importlib.metadata
 import os
 from pathlib import Path
 
@@ -16,24 +15,16 @@ import numpy as np
 import torch
 
 from .._version import __version__
+from ..utils import package_versions
 
 CHECKPOINT_VERSION = 1
-
-
-def _dist_version(name):
-    # read from package metadata: importing braindecode just to read its version would
-    # also print its import-time warnings
-    try:
-        return importlib.metadata.version(name)
-    except importlib.metadata.PackageNotFoundError:
-        return "not installed"
 
 
 def library_versions():
     return {
         "eeg_ssl": __version__,
         "torch": str(torch.__version__),
-        "braindecode": _dist_version("braindecode"),
+        "braindecode": package_versions(["braindecode"])["braindecode"] or "not installed",
         "mne": str(mne.__version__),
         "numpy": str(np.__version__),
     }

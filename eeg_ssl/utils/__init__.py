@@ -3,11 +3,13 @@
 from .checks import check_option, check_random_state, seeded, torch_generator
 from .logs import logger, set_log_level, use_log_level
 from .memory import retain_freed_memory
+from .versions import package_versions
 
 __all__ = [
     "check_option",
     "check_random_state",
     "logger",
+    "package_versions",
     "retain_freed_memory",
     "seeded",
     "set_log_level",

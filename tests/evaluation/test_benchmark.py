@@ -353,7 +353,7 @@ def test_cli_benchmark__other_config_does_not_reuse_finished_splits(tmp_path, sa
     path = _sample_config(tmp_path, sample_dir, methods={}, baselines=["band_power"])
     assert main(["--quiet", "benchmark", str(path)]) == 0
     for name, other in (
-        ("package_versions", lambda: {"torch": "0.0"}),  # another torch
+        ("package_versions", lambda names: {"torch": "0.0"}),  # another torch
         ("_code_digest", lambda: "edited"),
     ):  # edited eeg-ssl source
         with monkeypatch.context() as patch:
