@@ -12,6 +12,7 @@ from .moco import MoCo
 from .relative_positioning import RelativePositioning
 from .resampling_contrastive import ResamplingContrastive
 from .simclr import SimCLR
+from .spectral_prediction import SpectralPrediction
 from .swav import SwAV
 from .temporal_shuffling import TemporalShuffling
 from .transformation_prediction import TransformationPrediction
@@ -34,6 +35,7 @@ METHODS = {
         RelativePositioning,
         TemporalShuffling,
         TransformationPrediction,
+        SpectralPrediction,
         Mixup,
     )
 }
@@ -70,6 +72,7 @@ __all__ = [
     "RelativePositioning",
     "TemporalShuffling",
     "TransformationPrediction",
+    "SpectralPrediction",
     "Mixup",
     "build_method",
 ]

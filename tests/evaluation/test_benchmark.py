@@ -483,7 +483,7 @@ def test_benchmark_configs__all_load_and_name_known_parts():
 
     folder = Path(__file__).resolve().parents[2] / "pipelines" / "benchmarks"
     settings = set(inspect.signature(SSLPretrainer).parameters) | {"grid"}
-    paths = sorted(folder.glob("eegmat*.yaml")) + [folder / "eegmmidb-eyes.yaml"]
+    paths = sorted(folder.glob("eegmat*.yaml")) + sorted(folder.glob("eegmmidb-eyes*.yaml"))
     assert len(paths) >= 10
     for path in paths:
         for quick in (False, True):
