@@ -41,10 +41,18 @@ def check_bands(bands, sfreq, n_times):
     list of (float, float)
         The bands, as floats.
     """
-    bands = [tuple(float(f) for f in band) for band in bands]
+    bands = list(bands)
+    if not bands:
+        raise ValueError("'bands' must hold at least one (low, high) band.")
     nyquist = sfreq / 2
-    resolution = sfreq / n_times
-    for low, high in bands:
+    freqs = torch.fft.rfftfreq(n_times, d=1.0 / sfreq)
+    checked = []
+    for band in bands:
+        try:
+            low, high = (float(f) for f in band)
+        except (TypeError, ValueError):
+            raise ValueError(f"Each entry of 'bands' must be a (low, high) pair in Hz; got "
+                             f"{band!r}.") from None  # fmt: skip
         if not 0.0 <= low < high:
             raise ValueError(f"Each band must be (low, high) with 0 <= low < high Hz; got "
                              f"{(low, high)} in 'bands'.")  # fmt: skip
@@ -53,15 +61,14 @@ def check_bands(bands, sfreq, n_times):
                 f"Band {(low, high)} starts at or above the Nyquist frequency ({nyquist:g} Hz "
                 f"at sfreq={sfreq:g}); drop it from 'bands' or resample the windows."
             )
-        edges = torch.fft.rfftfreq(n_times, d=1.0 / sfreq)
-        if not ((edges >= low) & (edges < high)).any():
+        if not ((freqs >= low) & (freqs < high)).any():
             raise ValueError(
                 f"Band {(low, high)} holds no frequency bin of a {n_times}-sample window "
-                f"(bins every {resolution:g} Hz); widen it in 'bands' or use longer windows."
+                f"(bins every {sfreq / n_times:g} Hz); widen it in 'bands' or use longer "
+                f"windows."
             )
-    if not bands:
-        raise ValueError("'bands' must hold at least one (low, high) band.")
-    return bands
+        checked.append((low, high))
+    return checked
 
 
 def band_features(X, sfreq, bands, target="covariance"):

@@ -74,7 +74,15 @@ class SpectralPrediction(SSLMethod):
     ):
         super().__init__(encoder)
         check_option("target", target, TARGETS)
-        bands = check_bands(bands, float(encoder.sfreq), int(encoder.n_times))
+        try:
+            sfreq = float(encoder.sfreq)
+        except (AttributeError, TypeError, ValueError):
+            raise ValueError(
+                f"Method 'spectral_prediction' needs the encoder's sampling frequency to "
+                f"place its bands; {type(encoder).__name__} has none. Build the encoder "
+                f"with sfreq=..."
+            ) from None
+        bands = check_bands(bands, sfreq, int(encoder.n_times))
         for key, value in (("channel_mask_ratio", channel_mask_ratio),
                            ("time_mask_ratio", time_mask_ratio)):  # fmt: skip
             if not 0.0 <= float(value) < 1.0:

@@ -75,11 +75,19 @@ def test_spectral_prediction__same_seed_same_loss_and_checkpoint_round_trip(tmp_
         (dict(bands=[(40.0, 50.0)]), "Nyquist"),
         (dict(channel_mask_ratio=1.0), "channel_mask_ratio"),
         (dict(time_mask_ratio=-0.1), "time_mask_ratio"),
+        (dict(bands=[(8.0,)]), "pair"),
     ],
 )
 def test_spectral_prediction__bad_arguments_are_named(kwargs, match):
     with pytest.raises(ValueError, match=match):
         _method(**kwargs)
+
+
+def test_spectral_prediction__encoder_without_sfreq_is_named():
+    with seeded(0):
+        enc = ConvEncoder(n_chans=N_CHANS, n_outputs=16, n_times=N_TIMES)
+    with pytest.raises(ValueError, match="sfreq"):
+        SpectralPrediction(enc)
 
 
 def test_spectral_prediction__is_registered():
