@@ -80,7 +80,8 @@ class SpectralPrediction(SSLMethod):
             raise ValueError(
                 f"Method 'spectral_prediction' needs the encoder's sampling frequency to "
                 f"place its bands; {type(encoder).__name__} has none. Build the encoder "
-                f"with sfreq=..."
+                f"with sfreq=... (SSLPretrainer on arrays: encoder_params={{'sfreq': ...}}, "
+                f"or fit on mne.Epochs)."
             ) from None
         bands = check_bands(bands, sfreq, int(encoder.n_times))
         for key, value in (("channel_mask_ratio", channel_mask_ratio),

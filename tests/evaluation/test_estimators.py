@@ -168,6 +168,11 @@ def test_ssl_pretrainer__fits_every_method_of_the_registry(sim_windows, method):
         if method in ("relative_positioning", "temporal_shuffling")
         else None
     )
+    if method == "spectral_prediction":  # its bands need the sampling frequency
+        with pytest.raises(ValueError, match=r"encoder_params=\{'sfreq'"):
+            SSLPretrainer(encoder, encoder_params=encoder_params, method=method,
+                          epochs=1, batch_size=8, verbose=False).fit(X)  # fmt: skip
+        encoder_params = {**encoder_params, "sfreq": 128.0}
     est = SSLPretrainer(encoder, encoder_params=encoder_params, method=method,
                         method_params=params, epochs=1, batch_size=8, random_state=0,
                         verbose=False)  # fmt: skip
