@@ -16,9 +16,9 @@ whole recordings, not on batches of windows inside a training step.
 from __future__ import annotations
 
 import torch
-import torch.nn.functional as F
 
 from ..models.covariance_encoder import oas_shrinkage, spd_log, upper_triangle
+from .autoencoder_loss import reconstruction_loss
 
 #: Target kinds of :func:`band_features`.
 TARGETS = ("covariance", "power")
@@ -139,15 +139,11 @@ def spectral_prediction_loss(prediction, target, eps=1e-5):
     -------
     loss : Tensor, scalar
     """
-    if prediction.shape != target.shape:
-        raise ValueError(
-            f"prediction and target must have the same shape; got "
-            f"{tuple(prediction.shape)} and {tuple(target.shape)}."
-        )
     if target.shape[0] < 2:
         raise ValueError("spectral_prediction_loss standardises targets over the batch and "
                          "needs at least 2 windows per batch; raise 'batch_size'.")  # fmt: skip
     target = target.detach()
     mean = target.mean(dim=0, keepdim=True)
     std = target.std(dim=0, keepdim=True)
-    return F.mse_loss(prediction, (target - mean) / (std + eps))
+    # the autoencoder's MSE (it also checks that the shapes match)
+    return reconstruction_loss(prediction, (target - mean) / (std + eps))
