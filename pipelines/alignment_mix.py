@@ -37,7 +37,7 @@ from sklearn.metrics import balanced_accuracy_score
 from eeg_ssl.evaluation.features import LogBandPower, riemann_features
 from eeg_ssl.evaluation.probe import tuned_feature_classifier
 from eeg_ssl.evaluation.splits import subject_folds
-from eeg_ssl.transforms import alignment_matrix
+from eeg_ssl.transforms import alignment_matrix, euclidean_alignment, riemannian_alignment
 from pipelines.benchmark import load_labelled
 
 
@@ -82,7 +82,9 @@ def main(argv=None):
     parser.add_argument("data", help="prepared folder with labelled windows and subject ids")
     parser.add_argument("--repeats", type=int, default=3, help="fold assignments (seeds 0..)")
     parser.add_argument("--n-splits", type=int, default=4)
-    parser.add_argument("--metrics", nargs="+", default=["euclid", "riemann"])
+    parser.add_argument(
+        "--metrics", nargs="+", default=["euclid", "riemann"], choices=["euclid", "riemann"]
+    )
     args = parser.parse_args(argv)
     if args.repeats < 1 or args.n_splits < 2:
         parser.error(f"--repeats must be >= 1 and --n-splits >= 2; got {args.repeats} and "
@@ -97,16 +99,20 @@ def main(argv=None):
     print(f"{len(X)} windows, {len(set(groups))} subjects, classes {classes}; windows per "
           f"class: {np.bincount(y).tolist()}")  # fmt: skip
     rows, start = [], time.perf_counter()
+    # each subject aligned by all its own windows does not depend on the folds: once
+    aligners = {"euclid": euclidean_alignment, "riemann": riemannian_alignment}
+    aligned = {metric: aligners[metric](X, groups) for metric in args.metrics}
     for r in range(args.repeats):
         rng = np.random.default_rng(r)
         for train, test in subject_folds(groups, args.n_splits, random_state=r):
             tr, te = np.isin(groups, train), np.isin(groups, test)
             runs = [("none", "none", X[tr], X[te])]
             for metric in args.metrics:
-                X_tr = _align(X[tr], groups[tr], metric)
                 for setting in settings:
                     cal = _calibration(setting, y[te], groups[te], classes, rng)
-                    runs.append((metric, setting, X_tr, _align(X[te], groups[te], metric, cal)))
+                    X_te = (aligned[metric][te] if setting == "all"
+                            else _align(X[te], groups[te], metric, cal))  # fmt: skip
+                    runs.append((metric, setting, aligned[metric][tr], X_te))
             for metric, setting, X_tr, X_te in runs:
                 for model, make in models.items():
                     scores = _scores(make(), X_tr, y[tr], groups[tr], X_te, y[te], groups[te])
