@@ -68,7 +68,7 @@ def run_eeg_ssl(files, out, n_jobs, engine, resample_method, retain=True):
     from eeg_ssl.utils import retain_freed_memory
 
     # this process stands for the `eeg-ssl prepare` command, which keeps freed arrays
-    # for the next recording (pipelines/cli.py); retain=False: prepare() called in a
+    # for the next recording (eeg_ssl/cli.py); retain=False: prepare() called in a
     # user's own process with n_jobs=1 and the allocator's defaults
     retained = retain_freed_memory() if retain else False
     recipe = Recipe(picks=("eeg",), l_freq=0.5, h_freq=40.0, sfreq=128.0, window_seconds=2.0,

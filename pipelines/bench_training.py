@@ -8,7 +8,7 @@ in one in-memory tensor, with fixed crops instead of augmentations, so only the 
 the augmentations and the engine's bookkeeping differ. Rounds alternate between the two
 and the medians are compared. Usage::
 
-    python -m pipelines.bench_training [--steps 40] [--batch-size 64] [--rounds 3]
+    python pipelines/bench_training.py [--steps 40] [--batch-size 64] [--rounds 3]
 """
 
 from __future__ import annotations
@@ -88,7 +88,7 @@ def run_bare(X, batch_size, steps):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(prog="python -m pipelines.bench_training",
+    parser = argparse.ArgumentParser(prog="python pipelines/bench_training.py",
                                      description=__doc__.split("\n")[0])  # fmt: skip
     parser.add_argument("--steps", type=int, default=40, help="timed steps per round")
     parser.add_argument("--batch-size", type=int, default=64)

@@ -63,7 +63,7 @@ def test_shard_dataset__window_groups(prepared):
 
 def test_run_pretrain__group_batches_from_the_manifest(prepared, tmp_path, monkeypatch):
     import eeg_ssl.training
-    from pipelines.workflow import run_pretrain
+    from eeg_ssl.workflow import run_pretrain
 
     seen = {}
     real = eeg_ssl.training.pretrain

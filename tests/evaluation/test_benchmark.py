@@ -174,7 +174,7 @@ def _sample_config(tmp_path, sample_dir, **extra):
 
 
 def test_cli_benchmark__writes_tables_and_plot(tmp_path, sample_dir, capsys):
-    from pipelines.cli import main
+    from eeg_ssl.cli import main
 
     path = _sample_config(tmp_path, sample_dir)
     assert main(["--quiet", "benchmark", str(path)]) == 0
@@ -191,7 +191,7 @@ def test_cli_benchmark__writes_tables_and_plot(tmp_path, sample_dir, capsys):
 
 def test_cli_benchmark__temporal_methods_get_window_positions(tmp_path, sample_dir, capsys):
     from eeg_ssl.io import Recipe, prepare
-    from pipelines.cli import main
+    from eeg_ssl.cli import main
 
     extra = tmp_path / "extra"  # an unlabelled corpus: its windows' positions are used too
     prepare(sorted(sample_dir.glob("sub-0[78]_*.edf")), extra,
@@ -207,7 +207,7 @@ def test_cli_benchmark__temporal_methods_get_window_positions(tmp_path, sample_d
 
 
 def test_cli_benchmark__bad_config_is_named(tmp_path, sample_dir, capsys):
-    from pipelines.cli import main
+    from eeg_ssl.cli import main
 
     path = _sample_config(tmp_path, sample_dir, baselines=["band_powr"])
     assert main(["--quiet", "benchmark", str(path)]) == 2
@@ -219,9 +219,9 @@ def test_cli_benchmark__bad_config_is_named(tmp_path, sample_dir, capsys):
 
 def test_cli_benchmark__align_subject_whitens_every_subject(tmp_path, sample_dir, capsys,
                                                           monkeypatch):  # fmt: skip
-    import pipelines.benchmark as runner
+    import eeg_ssl.evaluation.benchmark_runner as runner
     from eeg_ssl.transforms import mean_covariance
-    from pipelines.cli import main
+    from eeg_ssl.cli import main
 
     seen = []
 
@@ -249,9 +249,9 @@ def test_cli_benchmark__align_subject_whitens_every_subject(tmp_path, sample_dir
 
 def test_cli_benchmark__align_metric_riemann_uses_the_riemannian_mean(tmp_path, sample_dir,
                                                                       capsys, monkeypatch):  # fmt: skip
-    import pipelines.benchmark as runner
+    import eeg_ssl.evaluation.benchmark_runner as runner
     from eeg_ssl.transforms import mean_covariance, riemannian_alignment
-    from pipelines.cli import main
+    from eeg_ssl.cli import main
 
     seen = []
 
@@ -279,7 +279,7 @@ def test_cli_benchmark__align_metric_riemann_uses_the_riemannian_mean(tmp_path, 
 
 
 def test_cli_benchmark__seed_override_writes_beside_the_config_out(tmp_path, sample_dir):
-    from pipelines.cli import main
+    from eeg_ssl.cli import main
 
     path = _sample_config(tmp_path, sample_dir, baselines=["band_power"])
     assert main(["--quiet", "benchmark", str(path), "--seed", "3"]) == 0
@@ -291,8 +291,8 @@ def test_cli_benchmark__seed_override_writes_beside_the_config_out(tmp_path, sam
 
 def test_cli_benchmark__resumes_after_an_interruption(tmp_path, sample_dir, monkeypatch,
                                                       capsys):  # fmt: skip
-    import pipelines.benchmark as runner
-    from pipelines.cli import main
+    import eeg_ssl.evaluation.benchmark_runner as runner
+    from eeg_ssl.cli import main
 
     path = _sample_config(tmp_path, sample_dir, methods={}, baselines=["band_power", "riemann"])
     assert main(["--quiet", "benchmark", str(path), "--out", str(tmp_path / "whole")]) == 0
@@ -326,7 +326,7 @@ def test_cli_benchmark__resumes_after_an_interruption(tmp_path, sample_dir, monk
 
 
 def test_split_store__tables_come_back_exactly(tmp_path):
-    from pipelines.benchmark import _SplitStore
+    from eeg_ssl.evaluation.benchmark_runner import _SplitStore
 
     scores = _scores([("a", "linear", 0.1, 0, "01", 0, 1 / 3)])  # "01" is not the number 1
     timings = pd.DataFrame({"model": ["a", "riemann"], "seconds": [1.5, 0.25],
@@ -347,8 +347,8 @@ def test_split_store__tables_come_back_exactly(tmp_path):
 
 def test_cli_benchmark__other_config_does_not_reuse_finished_splits(tmp_path, sample_dir,
                                                                      capsys, monkeypatch):  # fmt: skip
-    import pipelines.benchmark as runner
-    from pipelines.cli import main
+    import eeg_ssl.evaluation.benchmark_runner as runner
+    from eeg_ssl.cli import main
 
     path = _sample_config(tmp_path, sample_dir, methods={}, baselines=["band_power"])
     assert main(["--quiet", "benchmark", str(path)]) == 0
@@ -372,9 +372,9 @@ def test_cli_benchmark__other_config_does_not_reuse_finished_splits(tmp_path, sa
 
 def test_cli_benchmark__repeats_hold_every_subject_out_once_per_repeat(tmp_path, sample_dir,
                                                                         monkeypatch):  # fmt: skip
-    import pipelines.benchmark as runner
+    import eeg_ssl.evaluation.benchmark_runner as runner
     from eeg_ssl.evaluation import subject_folds
-    from pipelines.cli import main
+    from eeg_ssl.cli import main
 
     calls = []
     real_split = runner.benchmark_split
@@ -413,7 +413,7 @@ def test_cli_benchmark__repeats_hold_every_subject_out_once_per_repeat(tmp_path,
 
 
 def test_cli_benchmark__splits_in_parallel_give_the_same_results(tmp_path, sample_dir):
-    from pipelines.cli import main
+    from eeg_ssl.cli import main
 
     path = _sample_config(tmp_path, sample_dir, baselines=["random_weights", "supervised"])
     results = {}
@@ -430,7 +430,7 @@ def test_cli_benchmark__splits_in_parallel_give_the_same_results(tmp_path, sampl
 
 
 def test_cli_benchmark__empty_methods_run_the_baselines_only(tmp_path, sample_dir, capsys):
-    from pipelines.cli import main
+    from eeg_ssl.cli import main
 
     path = _sample_config(tmp_path, sample_dir, methods=[], baselines=["band_power"])
     assert main(["--quiet", "benchmark", str(path)]) == 0
@@ -440,7 +440,7 @@ def test_cli_benchmark__empty_methods_run_the_baselines_only(tmp_path, sample_di
 
 def test_labels_from_sources__file_name_rules(tmp_path, sample_dir):
     from eeg_ssl.io import prepare
-    from pipelines.benchmark import labels_from_sources, load_labelled
+    from eeg_ssl.evaluation.benchmark_runner import labels_from_sources, load_labelled
 
     prepare(str(sample_dir / "sub-0[12]_*.edf"), tmp_path / "p", {"sfreq": 64.0},
             subject_pattern="sub-([^_]+)", verbose=False)  # fmt: skip
@@ -458,7 +458,7 @@ def test_cli_benchmark__quick_on_real_eeg(shared_data, tmp_path, name, n_subject
     """The CI runs on real EEG: `eeg-ssl benchmark pipelines/benchmarks/NAME.yaml --quick`."""
     from pathlib import Path
 
-    from pipelines.cli import main
+    from eeg_ssl.cli import main
 
     config = Path(__file__).resolve().parents[2] / "pipelines" / "benchmarks" / f"{name}.yaml"
     assert main(["--quiet", "benchmark", str(config), "--quick", "--out", str(tmp_path)]) == 0
@@ -479,7 +479,7 @@ def test_benchmark_configs__all_load_and_name_known_parts():
     from eeg_ssl.methods import METHODS
     from eeg_ssl.models import ENCODERS
     from eeg_ssl.models.braindecode_adapter import braindecode_model_class
-    from pipelines.benchmark import load_benchmark_config
+    from eeg_ssl.evaluation.benchmark_runner import load_benchmark_config
 
     folder = Path(__file__).resolve().parents[2] / "pipelines" / "benchmarks"
     settings = set(inspect.signature(SSLPretrainer).parameters) | {"grid"}
@@ -560,7 +560,7 @@ def test_benchmark_split__supervised_initialisation_follows_the_random_state(mon
 
 
 def test_run_in_processes__a_failed_split_is_named_and_the_others_stopped(tmp_path):
-    from pipelines.benchmark import _run_in_processes, _SplitStore
+    from eeg_ssl.evaluation.benchmark_runner import _run_in_processes, _SplitStore
 
     X, y, g = simulate_windows(16, 2, 64, sfreq=64.0, n_subjects=4, random_state=0)
     windows = (X[g < 2], y[g < 2], g[g < 2], X[g >= 2], y[g >= 2], g[g >= 2])

@@ -14,7 +14,7 @@ CONFIGS = Path(__file__).resolve().parents[2] / "pipelines" / "datasets"
 
 
 def test_dataset_configs__all_parse():
-    from pipelines.workflow import load_config
+    from eeg_ssl.workflow import load_config
 
     for path in sorted(CONFIGS.glob("*.yaml")):
         config = load_config(path)
@@ -22,7 +22,7 @@ def test_dataset_configs__all_parse():
 
 
 def test_eegmmidb_config__offline_from_local_copy(shared_data, tmp_path):
-    from pipelines.workflow import load_config, run_prepare
+    from eeg_ssl.workflow import load_config, run_prepare
 
     cfg = load_config(CONFIGS / "eegmmidb.yaml")["prepare"]
     cfg["dataset"] = dict(
@@ -84,7 +84,7 @@ def _export(raw, path):
 
 def test_sleep_edf_config__offline_from_a_local_copy(tmp_path):
     # a simulated local copy in Sleep-EDF's layout: SC4ssN?-PSG.edf + SC4ssN?-Hypnogram.edf
-    from pipelines.workflow import load_config, run_prepare
+    from eeg_ssl.workflow import load_config, run_prepare
 
     rng = np.random.default_rng(0)
     names = ["EEG Fpz-Cz", "EEG Pz-Oz", "EOG horizontal"]
@@ -110,7 +110,7 @@ def test_sleep_edf_config__offline_from_a_local_copy(tmp_path):
 
 def test_tuh_config__offline_from_a_local_copy(tmp_path):
     # a simulated local copy in TUH's layout and channel naming ("EEG FP1-REF", old T3/T5)
-    from pipelines.workflow import load_config, run_prepare
+    from eeg_ssl.workflow import load_config, run_prepare
 
     rng = np.random.default_rng(1)
     names = [f"EEG {ch}-REF" for ch in ("FP1 FP2 F3 F4 C3 C4 P3 P4 O1 O2 F7 F8 T3 T4 T5 T6 "
@@ -135,7 +135,7 @@ def test_moabb_config__offline_with_moabbs_fake_dataset(tmp_path):
     # MOABB's FakeDataset is generated locally: the config's whole path (braindecode's
     # MOABBDataset -> recordings -> annotation labels) runs without a download
     pytest.importorskip("moabb")
-    from pipelines.workflow import load_config, run_prepare
+    from eeg_ssl.workflow import load_config, run_prepare
 
     cfg = load_config(CONFIGS / "moabb.yaml")["prepare"]
     fake = {"n_sessions": 1, "n_runs": 2, "duration": 40, "n_events": 8, "seed": 0,

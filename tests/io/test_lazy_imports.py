@@ -27,7 +27,7 @@ def test_import_eeg_ssl__exports_resolve_lazily():
 def test_cli_prepare__does_not_import_torch(sample_dir, tmp_path):
     edf = sorted(sample_dir.glob("*.edf"))[0]
     code = (
-        "import sys; from pipelines.cli import main; "
+        "import sys; from eeg_ssl.cli import main; "
         f"rc = main(['--quiet', 'prepare', {str(edf)!r}, '--out', {str(tmp_path / 'out')!r}]); "
         "print(rc, 'torch' in sys.modules, 'braindecode' in sys.modules)"
     )

@@ -87,7 +87,7 @@ def build_parser():
 def _section(config_path, step):
     if not config_path:
         return {}
-    from .workflow import load_config
+    from eeg_ssl.workflow import load_config
 
     return dict(load_config(config_path).get(step, {}))
 
@@ -131,7 +131,7 @@ def main(argv=None):
                 cfg["train_subjects"] = args.train_subjects
             print(workflow.run_evaluate(cfg, args.data, args.checkpoint, args.out, seed=args.seed))
         elif args.command == "benchmark":
-            from .benchmark import run_benchmark
+            from eeg_ssl.evaluation.benchmark_runner import run_benchmark
 
             print(run_benchmark(args.config, args.out, quick=args.quick, seed=args.seed,
                                 repeats=args.repeats, n_jobs=args.n_jobs,

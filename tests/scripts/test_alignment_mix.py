@@ -1,11 +1,20 @@
 """The alignment class-mix study: calibration masks, alignment by calibration windows."""
 
+import importlib.util
+from pathlib import Path
+
 import numpy as np
 import pytest
 
 from eeg_ssl.io import Recipe, prepare
 from eeg_ssl.transforms import euclidean_alignment
-from pipelines.alignment_mix import _align, _calibration, main
+
+# pipelines/ is not an import package: load the script by its path
+_path = Path(__file__).resolve().parents[2] / "pipelines" / "alignment_mix.py"
+_spec = importlib.util.spec_from_file_location("alignment_mix", _path)
+_script = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(_script)
+_align, _calibration, main = _script._align, _script._calibration, _script.main
 
 
 def _labelled(seed=0):

@@ -2,8 +2,8 @@
 
 Usage::
 
-    python -m pipelines.train CONFIG [--data PREPARED] [--out RUN] [--resume]
-    torchrun --nproc_per_node=2 -m pipelines.train CONFIG --data PREPARED --out RUN
+    python -m eeg_ssl.train CONFIG [--data PREPARED] [--out RUN] [--resume]
+    torchrun --nproc_per_node=2 -m eeg_ssl.train CONFIG --data PREPARED --out RUN
 
 CONFIG is a run YAML (like ``pipelines/sample.yaml``); its ``pretrain`` section holds
 the model keys (``subjects``, ``encoder``, ``encoder_kwargs``, ``method``,
@@ -29,7 +29,7 @@ RESERVED = {"method", "dataset", "run_dir", "resume", "checkpoint", "checkpoint_
 
 
 def build_parser():
-    parser = argparse.ArgumentParser(prog="python -m pipelines.train", description=__doc__,
+    parser = argparse.ArgumentParser(prog="python -m eeg_ssl.train", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)  # fmt: skip
     parser.add_argument("config", help="run YAML with a 'pretrain' section")
     parser.add_argument(
@@ -52,7 +52,7 @@ def main(argv=None):
     from eeg_ssl.training import pretrain
     from eeg_ssl.utils import seeded, set_log_level
 
-    from .workflow import batch_groups, write_resolved
+    from eeg_ssl.workflow import batch_groups, write_resolved
 
     args = build_parser().parse_args(argv)
     main_rank = os.environ.get("RANK", "0") == "0"

@@ -1,10 +1,19 @@
 """The data-layer benchmark's measuring functions (not their timings)."""
 
+import importlib.util
+from pathlib import Path
+
 import numpy as np
 
 from eeg_ssl.data import ShardDataset
 from eeg_ssl.io import Recipe, prepare
-from pipelines.bench_data import run_bandwidth, run_gather
+
+# pipelines/ is not an import package: load the script by its path
+_path = Path(__file__).resolve().parents[2] / "pipelines" / "bench_data.py"
+_spec = importlib.util.spec_from_file_location("bench_data", _path)
+_script = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(_script)
+run_bandwidth, run_gather = _script.run_bandwidth, _script.run_gather
 
 
 def _prepared(tmp_path, sample_dir):

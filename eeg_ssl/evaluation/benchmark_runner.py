@@ -40,7 +40,7 @@ from eeg_ssl.io.manifest import atomic_write_text
 from eeg_ssl.transforms import euclidean_alignment, riemannian_alignment
 from eeg_ssl.utils import package_versions
 
-from .workflow import RECORDED_PACKAGES, write_resolved
+from eeg_ssl.workflow import RECORDED_PACKAGES, write_resolved
 
 TOP_KEYS = {
     "out", "seed", "threads", "align", "align_metric", "data", "prepare", "test_data",

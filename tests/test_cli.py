@@ -10,9 +10,9 @@ import pytest
 import yaml
 
 import eeg_ssl.utils
-from pipelines.cli import main
+from eeg_ssl.cli import main
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[1]
 
 
 @pytest.fixture(autouse=True)

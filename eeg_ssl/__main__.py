@@ -1,0 +1,7 @@
+"""``python -m eeg_ssl``: the same command as ``eeg-ssl``."""
+
+import sys
+
+from eeg_ssl.cli import main
+
+sys.exit(main())
