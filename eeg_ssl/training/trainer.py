@@ -714,7 +714,8 @@ class _Engine:
             record["collapsed"] = bool(dist_utils.broadcast_object(record["collapsed"]))
         self.history.append(record)
         logger.info(
-            "epoch %d: loss %.4f, lr %.2e, %.0f windows/s, std %.3g, rank %.3g%s",
+            "epoch %d: loss %.4f, lr %.2e, %.0f windows/s, embedding spread %.3g, "
+            "effective dimensions %.3g%s",
             self.epoch, record["loss"], record["lr"], record["samples_per_second"],
             record["embedding_std"], record["effective_rank"],
             " [COLLAPSED]" if record["collapsed"] else "",
