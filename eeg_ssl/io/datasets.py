@@ -139,9 +139,192 @@ def dataset_recordings(name, **kwargs):
     return DATASETS[name](**kwargs)
 
 
+# ---------------------------------------------------------------------------------------
+# Where users keep public datasets: a data root, a registry of sources, a downloader.
+
+#: Environment variable naming the folder that holds the public datasets (``eegmat/``, ...).
+DATA_ROOT_ENV = "EEG_SSL_DATA"
+#: Placeholder for the data root in YAML configs, resolved when the config is loaded.
+DATA_ROOT_PLACEHOLDER = "${data_root}"
+
+#: Public datasets the shipped configs use: where they come from, their licence, and how
+#: :func:`fetch_dataset` gets them (``files``: file names under ``base_url``).
+SOURCES = {
+    "eegmat": {
+        "title": 'PhysioNet "EEG During Mental Arithmetic Tasks" 1.0.0 (Zyma et al. 2019)',
+        "page": "https://physionet.org/content/eegmat/1.0.0/",
+        "base_url": "https://physionet.org/files/eegmat/1.0.0/",
+        "licence": "Open Data Commons Attribution (ODC-By 1.0): cite the paper and PhysioNet",
+        "files": [f"Subject{s:02d}_{k}.edf" for s in range(36) for k in (1, 2)],
+    },
+    "eegmmidb": {
+        "title": 'PhysioNet "EEG Motor Movement/Imagery Dataset" 1.0.0 (Schalk et al. 2004)',
+        "page": "https://physionet.org/content/eegmmidb/1.0.0/",
+        "base_url": "https://physionet.org/files/eegmmidb/1.0.0/",
+        "licence": "Open Data Commons Attribution (ODC-By 1.0)",
+        "files": [f"S{s:03d}/S{s:03d}R{r:02d}.edf" for s in range(1, 110) for r in range(1, 15)],
+        "fetcher": "mne.datasets.eegbci.load_data",
+    },
+    "sleep_edf": {
+        "title": 'PhysioNet "Sleep-EDF Database Expanded" (Kemp et al. 2000)',
+        "page": "https://physionet.org/content/sleep-edfx/1.0.0/",
+        "licence": "Open Data Commons Attribution (ODC-By 1.0)",
+        "fetcher": "mne.datasets.sleep_physionet.age.fetch_data",
+    },
+    "moabb": {
+        "title": "Any MOABB dataset (downloaded by MOABB on first use)",
+        "page": "https://moabb.neurotechx.com/docs/datasets.html",
+        "licence": "per dataset (see MOABB's page)",
+        "fetcher": "moabb (pip install 'eeg-ssl[moabb]')",
+    },
+    "ieeg": {
+        "title": "MNE's misc data (one epilepsy patient's intracranial recordings)",
+        "page": "https://mne.tools/stable/documentation/datasets.html",
+        "licence": "BSD-3-Clause",
+        "fetcher": "mne.datasets.misc.data_path",
+    },
+    "tuh": {
+        "title": "Temple University Hospital EEG Corpus",
+        "page": "https://isip.piconepress.com/projects/nedc/html/tuh_eeg/",
+        "licence": "data-use agreement (register on the page; no download here)",
+    },
+}
+
+
+def default_data_root():
+    """The data root when none is given: ``$EEG_SSL_DATA``, else ``../shared/data``
+    beside a source checkout of eeg-ssl if that folder exists, else ``None``."""
+    import os
+
+    env = os.environ.get(DATA_ROOT_ENV)
+    if env:
+        return Path(env).expanduser()
+    checkout = Path(__file__).resolve().parents[2]
+    beside = checkout.parent / "shared" / "data"
+    if (checkout / "pyproject.toml").exists() and beside.is_dir():
+        return beside
+    return None
+
+
+def expand_data_root(value, data_root=None, *, where="the config"):
+    """Replace ``${data_root}`` in every string of ``value`` (dicts and lists walked).
+
+    Parameters
+    ----------
+    value : object
+        A loaded YAML config (or any part of it).
+    data_root : str | Path | None
+        The folder holding the datasets; ``None``: :func:`default_data_root`.
+    where : str
+        Named in the error message.
+
+    Returns
+    -------
+    value : object
+        A copy with the placeholder replaced.
+    """
+    if isinstance(value, dict):
+        return {k: expand_data_root(v, data_root, where=where) for k, v in value.items()}
+    if isinstance(value, list):
+        return [expand_data_root(v, data_root, where=where) for v in value]
+    if not isinstance(value, str) or DATA_ROOT_PLACEHOLDER not in value:
+        return value
+    root = Path(data_root).expanduser() if data_root else default_data_root()
+    if root is None:
+        raise ValueError(
+            f"{where} reads {value!r}, but no data root is set: give --data-root DIR (the "
+            f"folder holding eegmat/, eegmmidb/, ...) or set the environment variable "
+            f"{DATA_ROOT_ENV}; `eeg-ssl fetch NAME --data-root DIR` downloads a public dataset."
+        )
+    return value.replace(DATA_ROOT_PLACEHOLDER, str(root.resolve()))
+
+
+def download_hint(name):
+    """One paragraph saying where dataset ``name`` comes from and how to get it."""
+    check_option("dataset", name, list(SOURCES))
+    src = SOURCES[name]
+    how = (
+        f"`eeg-ssl fetch {name} --data-root DIR`"
+        if src.get("files") and src.get("base_url")
+        else (src.get("fetcher") or "the page above")
+    )
+    return (
+        f"{src['title']}: {src['page']} (licence: {src['licence']}). Download it with {how}, "
+        f"then give --data-root DIR or set {DATA_ROOT_ENV}=DIR (DIR holds {name}/)."
+    )
+
+
+def dataset_of_path(path, data_root=None):
+    """The registry name of the dataset a path or glob points into, or ``None``."""
+    parts = Path(str(path)).parts
+    root = Path(data_root).resolve().parts if data_root else None
+    if root and tuple(parts[: len(root)]) == root and len(parts) > len(root):
+        return parts[len(root)] if parts[len(root)] in SOURCES else None
+    names = [p for p in parts if p in SOURCES]
+    return names[-1] if names else None
+
+
+def fetch_dataset(name, data_root, *, files=None, base_url=None, verbose=None):
+    """Download a public dataset into ``data_root/name/`` with pooch (MNE's downloader).
+
+    Files already present are kept, so a rerun resumes.
+
+    Parameters
+    ----------
+    name : str
+        A key of :data:`SOURCES` with a file list (``"eegmat"``, ``"eegmmidb"``).
+    data_root : str | Path
+        Folder that receives ``name/``.
+    files : list of str | None
+        A subset of the dataset's files (default: all of them).
+    base_url : str | None
+        Override the source (a mirror, or a ``file://`` URL for an offline copy).
+    verbose : bool | None
+
+    Returns
+    -------
+    paths : list of Path
+        The local files.
+    """
+    import pooch
+    from tqdm.auto import tqdm
+
+    from ..utils.logs import progress_enabled
+
+    check_option("dataset", name, list(SOURCES))
+    src = SOURCES[name]
+    if not src.get("files"):
+        raise ValueError(f"Dataset {name!r} is not downloaded by eeg-ssl. {download_hint(name)}")
+    files = list(src["files"] if files is None else files)
+    unknown = sorted(set(files) - set(src["files"]))
+    if unknown:
+        raise ValueError(
+            f"Invalid value for 'files': {unknown[:5]} are not files of {name!r}; "
+            f"allowed e.g. {src['files'][:3]}."
+        )
+    base_url = (base_url or src["base_url"]).rstrip("/") + "/"
+    folder = Path(data_root).expanduser() / name
+    paths = []
+    for file in tqdm(files, desc=f"fetch {name}", disable=not progress_enabled(verbose)):
+        target = folder / file
+        if not target.exists():
+            # pooch writes to a temporary file and renames it: a kill leaves no partial file
+            pooch.retrieve(base_url + file, known_hash=None, fname=target.name,
+                           path=target.parent, progressbar=False)  # fmt: skip
+        paths.append(target)
+    return paths
+
+
 __all__ = [
     "DATASETS",
+    "DATA_ROOT_ENV",
+    "SOURCES",
+    "dataset_of_path",
     "dataset_recordings",
+    "default_data_root",
+    "download_hint",
+    "expand_data_root",
+    "fetch_dataset",
     "eegbci_recordings",
     "moabb_recordings",
     "sleep_physionet_recordings",
