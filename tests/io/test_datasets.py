@@ -1,4 +1,4 @@
-"""Public dataset configs (pipelines/datasets), BIDS folders and braindecode input."""
+"""Public dataset configs (eeg_ssl/configs/datasets), BIDS folders and braindecode input."""
 
 from pathlib import Path
 
@@ -10,7 +10,7 @@ from eeg_ssl.io import Recipe, bids_recordings, prepare, read_shard_info
 from eeg_ssl.io.datasets import dataset_recordings, eegbci_recordings
 from eeg_ssl.simulation import simulate_raw
 
-CONFIGS = Path(__file__).resolve().parents[2] / "pipelines" / "datasets"
+CONFIGS = Path(__file__).resolve().parents[2] / "eeg_ssl" / "configs" / "datasets"
 
 
 def test_dataset_configs__all_parse():
