@@ -16,6 +16,7 @@ import torch
 from torch.utils.data import DataLoader, DistributedSampler
 from tqdm.auto import tqdm
 
+from ..models.channel_mask import batch_channel_mask
 from ..utils import check_option, logger, torch_generator
 from ..utils.logs import progress_enabled
 from . import distributed as dist_utils
@@ -634,8 +635,8 @@ class _Engine:
                 last_micro = (self.batch_in_epoch + 1) % self.accumulate == 0
                 no_sync = self.world > 1 and not last_micro
                 with self.model.no_sync() if no_sync else contextlib.nullcontext():
-                    with self._autocast():
-                        loss = self.forward(X)
+                    with self._autocast(), batch_channel_mask(batch, self.device):
+                        loss = self.forward(X)  # mask-aware encoders read batch.ch_mask
                     if not torch.isfinite(loss):
                         raise FloatingPointError(
                             f"Non-finite loss {loss.item()} at epoch {self.epoch}, step "
