@@ -9,6 +9,7 @@ EEG Signals", IEEE Access 6.
 from __future__ import annotations
 
 import torch.nn.functional as F
+from torch import nn
 
 
 def standardize_windows(X, eps=1e-6):
@@ -42,3 +43,23 @@ def reconstruction_loss(reconstruction, target):
             f"{tuple(reconstruction.shape)} and {tuple(target.shape)}."
         )
     return F.mse_loss(reconstruction, target)
+
+
+class ReconstructionLoss(nn.Module):
+    """Module form of :func:`reconstruction_loss`.
+
+    Parameters
+    ----------
+    standardize_targets : bool
+        Score against :func:`standardize_windows` of the target (each channel z-scored
+        over the window) instead of the target itself.
+    """
+
+    def __init__(self, standardize_targets=False):
+        super().__init__()
+        self.standardize_targets = bool(standardize_targets)
+
+    def forward(self, reconstruction, target):
+        if self.standardize_targets:
+            target = standardize_windows(target)
+        return reconstruction_loss(reconstruction, target)

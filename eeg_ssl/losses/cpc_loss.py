@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import torch
 import torch.nn.functional as F
+from torch import nn
 
 
 def info_nce_loss(predictions, positives):
@@ -63,3 +64,10 @@ def cpc_loss(latents, predictions):
         z = latents[:, k:].reshape(-1, dim)
         losses.append(info_nce_loss(p, z))
     return torch.stack(losses).mean()
+
+
+class CPCLoss(nn.Module):
+    """Module form of :func:`cpc_loss`."""
+
+    def forward(self, latents, predictions):
+        return cpc_loss(latents, predictions)

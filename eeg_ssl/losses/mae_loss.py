@@ -6,6 +6,8 @@ Are Scalable Vision Learners. CVPR. arXiv:2111.06377.
 
 from __future__ import annotations
 
+from torch import nn
+
 
 def normalize_patches(patches, eps=1e-6):
     """Standardise each patch over its values (MAE's ``norm_pix_loss`` target).
@@ -45,3 +47,22 @@ def masked_mse_loss(prediction, target, mask):
         )
     per_patch = ((prediction - target) ** 2).mean(dim=-1)  # (B, N)
     return (per_patch * mask).sum() / mask.sum().clamp_min(1)
+
+
+class MaskedMSELoss(nn.Module):
+    """Module form of :func:`masked_mse_loss`.
+
+    Parameters
+    ----------
+    normalize_targets : bool
+        Score against :func:`normalize_patches` of the target (MAE's ``norm_pix_loss``).
+    """
+
+    def __init__(self, normalize_targets=True):
+        super().__init__()
+        self.normalize_targets = bool(normalize_targets)
+
+    def forward(self, prediction, target, mask):
+        if self.normalize_targets:
+            target = normalize_patches(target)
+        return masked_mse_loss(prediction, target, mask)

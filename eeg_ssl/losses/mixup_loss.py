@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import torch
 import torch.nn.functional as F
+from torch import nn
 
 
 def mix_batch(X, lam, partner):
@@ -73,3 +74,22 @@ def mixup_contrastive_loss(z_mixed, z_clean, targets, temperature=0.1):
     """
     logits = F.normalize(z_mixed, dim=1) @ F.normalize(z_clean, dim=1).T / temperature
     return soft_cross_entropy(logits, targets)
+
+
+class MixupContrastiveLoss(nn.Module):
+    """Module form of :func:`mixup_contrastive_loss`.
+
+    Parameters
+    ----------
+    temperature : float
+        Softmax temperature (> 0).
+    """
+
+    def __init__(self, temperature=0.1):
+        super().__init__()
+        if not temperature > 0:
+            raise ValueError(f"'temperature' must be > 0; got {temperature!r}.")
+        self.temperature = float(temperature)
+
+    def forward(self, z_mixed, z_clean, targets):
+        return mixup_contrastive_loss(z_mixed, z_clean, targets, self.temperature)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 import torch.nn.functional as F
+from torch import nn
 
 
 def relative_positioning_label(t_anchor, t_other, tau_pos, tau_neg):
@@ -74,3 +75,10 @@ def pretext_loss(logits, targets):
     loss : Tensor, scalar
     """
     return F.binary_cross_entropy_with_logits(logits.reshape(-1), targets.reshape(-1).float())
+
+
+class PretextLoss(nn.Module):
+    """Module form of :func:`pretext_loss` (relative positioning and temporal shuffling)."""
+
+    def forward(self, logits, targets):
+        return pretext_loss(logits, targets)

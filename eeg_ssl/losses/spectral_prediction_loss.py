@@ -16,6 +16,7 @@ whole recordings, not on batches of windows inside a training step.
 from __future__ import annotations
 
 import torch
+from torch import nn
 
 from ..models.covariance_encoder import oas_shrinkage, spd_log, upper_triangle
 from .autoencoder_loss import reconstruction_loss
@@ -147,3 +148,22 @@ def spectral_prediction_loss(prediction, target, eps=1e-5):
     std = target.std(dim=0, keepdim=True)
     # the autoencoder's MSE (it also checks that the shapes match)
     return reconstruction_loss(prediction, (target - mean) / (std + eps))
+
+
+class SpectralPredictionLoss(nn.Module):
+    """Module form of :func:`spectral_prediction_loss`.
+
+    Parameters
+    ----------
+    eps : float
+        Added to each feature's standard deviation (> 0).
+    """
+
+    def __init__(self, eps=1e-5):
+        super().__init__()
+        if not eps > 0:
+            raise ValueError(f"'eps' must be > 0; got {eps!r}.")
+        self.eps = eps
+
+    def forward(self, prediction, target):
+        return spectral_prediction_loss(prediction, target, self.eps)

@@ -10,6 +10,7 @@ Recognition. IEEE Trans. Affective Computing.
 from __future__ import annotations
 
 import torch.nn.functional as F
+from torch import nn
 
 
 def transformation_prediction_loss(logits, transformation):
@@ -32,3 +33,10 @@ def transformation_prediction_loss(logits, transformation):
             f"{tuple(transformation.shape)}."
         )
     return F.cross_entropy(logits, transformation)
+
+
+class TransformationPredictionLoss(nn.Module):
+    """Module form of :func:`transformation_prediction_loss`."""
+
+    def forward(self, logits, transformation):
+        return transformation_prediction_loss(logits, transformation)

@@ -5,7 +5,7 @@ Hinton & Salakhutdinov (2006); see :mod:`eeg_ssl.losses.autoencoder_loss`.
 
 from __future__ import annotations
 
-from ..losses.autoencoder_loss import reconstruction_loss, standardize_windows
+from ..losses.autoencoder_loss import ReconstructionLoss
 from ..modules.decoders import ConvDecoder
 from ..utils import seeded
 from .base import SSLMethod
@@ -60,11 +60,11 @@ class Autoencoder(SSLMethod):
             self.decoder = ConvDecoder(encoder.n_outputs, encoder.n_chans, encoder.n_times,
                                        n_filters=int(decoder_filters),
                                        n_blocks=int(decoder_blocks))  # fmt: skip
+        self.criterion = ReconstructionLoss(standardize_targets)
 
     def reconstruct(self, X):
         """Reconstruction of a batch: (B, C, T) -> (B, C, T)."""
         return self.decoder(self.encoder(X))
 
     def forward(self, X):
-        target = standardize_windows(X) if self.hparams["standardize_targets"] else X
-        return reconstruction_loss(self.reconstruct(X), target)
+        return self.criterion(self.reconstruct(X), X)

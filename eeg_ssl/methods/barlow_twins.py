@@ -7,12 +7,11 @@ from __future__ import annotations
 
 from ..losses import BarlowTwinsLoss
 from ..modules import ProjectionHead
-from ..transforms import invariance_views
 from ..utils import seeded
-from .base import SSLMethod
+from .base import TwoViewMethod, invariance_recipe
 
 
-class BarlowTwins(SSLMethod):
+class BarlowTwins(TwoViewMethod):
     """Barlow Twins on EEG windows: encoder + projector, redundancy reduction.
 
     Parameters
@@ -53,37 +52,13 @@ class BarlowTwins(SSLMethod):
         random_state=None,
     ):
         super().__init__(encoder)
-        self.hparams = dict(
-            projection_dim=projection_dim,
-            hidden_dim=hidden_dim,
-            n_layers=n_layers,
-            lambda_param=lambda_param,
-            rate_range=list(rate_range),
-            mask_fraction=mask_fraction,
-            channel_drop=channel_drop,
-            noise_std=noise_std,
-            scale_range=list(scale_range),
-            augment_probability=augment_probability,
-            random_state=random_state,
-        )
         with seeded(random_state):
             self.projection_head = ProjectionHead(encoder.n_outputs, hidden_dim, projection_dim,
                                                   n_layers)  # fmt: skip
         self.criterion = BarlowTwinsLoss(lambda_param)
-        self.views = invariance_views(
-            encoder.n_times,
-            rate_range=rate_range,
-            mask_fraction=mask_fraction,
-            channel_drop=channel_drop,
-            noise_std=noise_std,
-            scale_range=scale_range,
-            probability=augment_probability,
-            random_state=random_state,
-        )
-
-    def forward(self, X):
-        view_a, view_b = self.views(X)
-        # (B, C, T) -> (B, n_outputs) -> (B, projection_dim)
-        z_a = self.projection_head(self.encoder(view_a))
-        z_b = self.projection_head(self.encoder(view_b))
-        return self.criterion(z_a, z_b)
+        recipe, self.views = invariance_recipe(encoder.n_times, rate_range, mask_fraction,
+                                               channel_drop, noise_std, scale_range,
+                                               augment_probability, random_state)  # fmt: skip
+        self.hparams = dict(projection_dim=projection_dim, hidden_dim=hidden_dim,
+                            n_layers=n_layers, lambda_param=lambda_param, **recipe,
+                            random_state=random_state)  # fmt: skip

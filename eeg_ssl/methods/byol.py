@@ -5,17 +5,13 @@ Grill J.-B. et al. (2020). Bootstrap Your Own Latent. NeurIPS. arXiv:2006.07733.
 
 from __future__ import annotations
 
-import torch
-
 from ..losses import BYOLLoss
-from ..modules import PredictionHead, ProjectionHead, make_target, momentum_at, update_ema
-from ..modules.ema import MOMENTUM_SCHEDULES, check_momentum
-from ..transforms import invariance_views
-from ..utils import check_option, seeded
-from .base import SSLMethod
+from ..modules import PredictionHead, ProjectionHead
+from ..utils import seeded
+from .base import MomentumTwoViewMethod, invariance_recipe
 
 
-class BYOL(SSLMethod):
+class BYOL(MomentumTwoViewMethod):
     """BYOL on EEG windows: online encoder + projector + predictor, EMA target.
 
     No negatives: the online branch regresses the target branch's projection of
@@ -59,53 +55,22 @@ class BYOL(SSLMethod):
         random_state=None,
     ):
         super().__init__(encoder)
-        check_option("momentum_schedule", momentum_schedule, MOMENTUM_SCHEDULES)
-        check_momentum(momentum)
-        self.hparams = dict(
-            projection_dim=projection_dim,
-            hidden_dim=hidden_dim,
-            momentum=momentum,
-            momentum_schedule=momentum_schedule,
-            rate_range=list(rate_range),
-            mask_fraction=mask_fraction,
-            channel_drop=channel_drop,
-            noise_std=noise_std,
-            scale_range=list(scale_range),
-            augment_probability=augment_probability,
-            random_state=random_state,
-        )
+        self.check_momentum(momentum, momentum_schedule)
         with seeded(random_state):
             self.projection_head = ProjectionHead(encoder.n_outputs, hidden_dim, projection_dim)
             self.prediction_head = PredictionHead(projection_dim, hidden_dim, projection_dim)
-        self.target_encoder = make_target(self.encoder)
-        self.target_projection_head = make_target(self.projection_head)
+        self.build_target(momentum)
         self.criterion = BYOLLoss()
-        self.register_buffer("current_momentum", torch.tensor(float(momentum)))
-        self.views = invariance_views(
-            encoder.n_times,
-            rate_range=rate_range,
-            mask_fraction=mask_fraction,
-            channel_drop=channel_drop,
-            noise_std=noise_std,
-            scale_range=scale_range,
-            probability=augment_probability,
-            random_state=random_state,
-        )
+        recipe, self.views = invariance_recipe(encoder.n_times, rate_range, mask_fraction,
+                                               channel_drop, noise_std, scale_range,
+                                               augment_probability, random_state)  # fmt: skip
+        self.hparams = dict(projection_dim=projection_dim, hidden_dim=hidden_dim,
+                            momentum=momentum, momentum_schedule=momentum_schedule, **recipe,
+                            random_state=random_state)  # fmt: skip
 
     def forward(self, X):
         view_a, view_b = self.views(X)
-        # (B, C, T) -> (B, n_outputs) -> (B, projection_dim) -> (B, projection_dim)
-        p_a = self.prediction_head(self.projection_head(self.encoder(view_a)))
-        p_b = self.prediction_head(self.projection_head(self.encoder(view_b)))
-        with torch.no_grad():
-            z_a = self.target_projection_head(self.target_encoder(view_a))
-            z_b = self.target_projection_head(self.target_encoder(view_b))
-        return self.criterion(p_a, p_b, z_a, z_b)
-
-    def on_train_step_end(self, step, total_steps):
-        """Move the target encoder and projector towards the online ones (EMA)."""
-        momentum = momentum_at(step, total_steps, self.hparams["momentum"],
-                               self.hparams["momentum_schedule"])  # fmt: skip
-        update_ema(self.target_encoder, self.encoder, momentum)
-        update_ema(self.target_projection_head, self.projection_head, momentum)
-        self.current_momentum.fill_(momentum)
+        # (B, C, T) -> (B, projection_dim) -> (B, projection_dim)
+        p_a = self.prediction_head(self.project(view_a))
+        p_b = self.prediction_head(self.project(view_b))
+        return self.criterion(p_a, p_b, self.target_project(view_a), self.target_project(view_b))

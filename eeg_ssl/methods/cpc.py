@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from torch import nn
 
-from ..losses.cpc_loss import cpc_loss
+from ..losses.cpc_loss import CPCLoss
 from ..utils import seeded
 from .base import SSLMethod
 
@@ -50,6 +50,7 @@ class CPC(SSLMethod):
             self.predictors = nn.ModuleList(
                 nn.Linear(int(context_dim), dim) for _ in range(int(n_prediction_steps))
             )
+        self.criterion = CPCLoss()
 
     def latents(self, X):
         """Latent sequence: (B, C, T) -> (B, S, n_outputs)."""
@@ -60,4 +61,4 @@ class CPC(SSLMethod):
     def forward(self, X):
         z = self.latents(X)
         c, _ = self.context(z)  # (B, S, context_dim), causal over steps
-        return cpc_loss(z, [predictor(c) for predictor in self.predictors])
+        return self.criterion(z, [predictor(c) for predictor in self.predictors])

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ..losses.mae_loss import masked_mse_loss, normalize_patches
+from ..losses.mae_loss import MaskedMSELoss
 from ..modules.transformer import MAEDecoder, RandomMasking, patchify
 from .base import SSLMethod
 
@@ -72,6 +72,7 @@ class MaskedAutoencoder(SSLMethod):
             depth=int(decoder_depth),
             n_heads=int(decoder_heads),
         )
+        self.criterion = MaskedMSELoss(normalize_targets)
 
     def reconstruct(self, X):
         """Predicted patches and mask of a batch.
@@ -89,7 +90,5 @@ class MaskedAutoencoder(SSLMethod):
 
     def forward(self, X):
         prediction, mask = self.reconstruct(X)
-        target = patchify(X, self.encoder.patch_size)  # (B, N, C*P)
-        if self.hparams["normalize_targets"]:
-            target = normalize_patches(target)
-        return masked_mse_loss(prediction, target, mask)
+        target = patchify(X, self.encoder.patch_size)  # (B, C, T) -> (B, N, C*P)
+        return self.criterion(prediction, target, mask)

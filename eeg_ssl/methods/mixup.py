@@ -5,11 +5,11 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from ..losses.mixup_loss import mix_batch, mixing_targets, mixup_contrastive_loss
+from ..losses.mixup_loss import MixupContrastiveLoss, mix_batch, mixing_targets
 from ..modules import ProjectionHead
 from ..transforms.transforms import Transform
 from ..transforms.views import invariance_views
-from .base import SSLMethod
+from .base import TwoViewMethod
 
 
 class MixupPartners(Transform):
@@ -42,7 +42,7 @@ class MixupPartners(Transform):
         return torch.as_tensor(lam, dtype=torch.float32, device=device), partner.to(device)
 
 
-class Mixup(SSLMethod):
+class Mixup(TwoViewMethod):
     """Contrast mixed views against clean views with the mixing weights as targets.
 
     Two augmented, length-preserving views of each window are made
@@ -98,11 +98,11 @@ class Mixup(SSLMethod):
         self.projection_head = ProjectionHead(
             encoder.n_outputs, int(hidden_dim), int(projection_dim)
         )
+        self.criterion = MixupContrastiveLoss(temperature)
 
     def forward(self, X):
         view_a, view_b = self.views(X)
         lam, partner = self.partners(X.shape[0], X.device)
-        z_mixed = self.projection_head(self.encoder(mix_batch(view_a, lam, partner)))
-        z_clean = self.projection_head(self.encoder(view_b))
-        targets = mixing_targets(lam, partner)
-        return mixup_contrastive_loss(z_mixed, z_clean, targets, self.hparams["temperature"])
+        z_mixed = self.project(mix_batch(view_a, lam, partner))
+        z_clean = self.project(view_b)
+        return self.criterion(z_mixed, z_clean, mixing_targets(lam, partner))

@@ -11,14 +11,12 @@ import torch
 import torch.nn.functional as F
 
 from ..losses import MoCoLoss
-from ..modules import KeyQueue, ProjectionHead, make_target, momentum_at, update_ema
-from ..modules.ema import MOMENTUM_SCHEDULES, check_momentum
-from ..transforms import invariance_views
-from ..utils import check_option, seeded
-from .base import SSLMethod
+from ..modules import KeyQueue, ProjectionHead
+from ..utils import seeded
+from .base import MomentumTwoViewMethod, invariance_recipe
 
 
-class MoCo(SSLMethod):
+class MoCo(MomentumTwoViewMethod):
     """MoCo (v2 queue, v3-style symmetric loss) on EEG windows.
 
     The online encoder and projection head produce queries; their exponential
@@ -83,70 +81,39 @@ class MoCo(SSLMethod):
         random_state=None,
     ):
         super().__init__(encoder)
-        check_option("momentum_schedule", momentum_schedule, MOMENTUM_SCHEDULES)
-        check_momentum(momentum)
-        self.hparams = dict(
-            projection_dim=projection_dim,
-            hidden_dim=hidden_dim,
-            queue_size=queue_size,
-            temperature=temperature,
-            momentum=momentum,
-            momentum_schedule=momentum_schedule,
-            symmetric=bool(symmetric),
-            rate_range=list(rate_range),
-            mask_fraction=mask_fraction,
-            channel_drop=channel_drop,
-            noise_std=noise_std,
-            scale_range=list(scale_range),
-            augment_probability=augment_probability,
-            random_state=random_state,
-        )
+        self.check_momentum(momentum, momentum_schedule)
         with seeded(random_state):
             self.projection_head = ProjectionHead(encoder.n_outputs, hidden_dim, projection_dim)
-        self.target_encoder = make_target(self.encoder)
-        self.target_projection_head = make_target(self.projection_head)
+        self.build_target(momentum)
         self.queue = KeyQueue(queue_size, projection_dim, random_state=random_state)
         self.criterion = MoCoLoss(temperature)
-        self.register_buffer("current_momentum", torch.tensor(float(momentum)))
-        self.views = invariance_views(
-            encoder.n_times,
-            rate_range=rate_range,
-            mask_fraction=mask_fraction,
-            channel_drop=channel_drop,
-            noise_std=noise_std,
-            scale_range=scale_range,
-            probability=augment_probability,
-            random_state=random_state,
-        )
+        recipe, self.views = invariance_recipe(encoder.n_times, rate_range, mask_fraction,
+                                               channel_drop, noise_std, scale_range,
+                                               augment_probability, random_state)  # fmt: skip
+        self.hparams = dict(projection_dim=projection_dim, hidden_dim=hidden_dim,
+                            queue_size=queue_size, temperature=temperature, momentum=momentum,
+                            momentum_schedule=momentum_schedule, symmetric=bool(symmetric),
+                            **recipe, random_state=random_state)  # fmt: skip
 
-    @torch.no_grad()
     def _keys(self, view):
         # (B, C, T) -> (B, projection_dim), unit norm, no gradient
-        return F.normalize(self.target_projection_head(self.target_encoder(view)), dim=1)
+        return F.normalize(self.target_project(view), dim=1)
 
     def forward(self, X):
         view_a, view_b = self.views(X)
         queue = self.queue()  # a copy: enqueueing below must not touch the autograd graph
-        query_a = self.projection_head(self.encoder(view_a))
+        query_a = self.project(view_a)
         key_b = self._keys(view_b)
         loss = self.criterion(query_a, key_b, queue)
         new_keys = key_b
         if self.hparams["symmetric"]:
-            query_b = self.projection_head(self.encoder(view_b))
+            query_b = self.project(view_b)
             key_a = self._keys(view_a)
             loss = 0.5 * (loss + self.criterion(query_b, key_a, queue))
             new_keys = torch.cat([key_b, key_a])  # (2B, D)
         if self.training:
             self.queue.enqueue(_gather_keys(new_keys))
         return loss
-
-    def on_train_step_end(self, step, total_steps):
-        """Move the key encoder and head towards the online ones (EMA)."""
-        momentum = momentum_at(step, total_steps, self.hparams["momentum"],
-                               self.hparams["momentum_schedule"])  # fmt: skip
-        update_ema(self.target_encoder, self.encoder, momentum)
-        update_ema(self.target_projection_head, self.projection_head, momentum)
-        self.current_momentum.fill_(momentum)
 
 
 @torch.no_grad()

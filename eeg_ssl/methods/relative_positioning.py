@@ -6,7 +6,7 @@ from __future__ import annotations
 from torch import nn
 
 from ..data.samplers import RelativePositioningPairs
-from ..losses.relative_positioning_loss import pretext_loss, relative_positioning_features
+from ..losses.relative_positioning_loss import PretextLoss, relative_positioning_features
 from .base import SSLMethod
 
 
@@ -56,6 +56,7 @@ class RelativePositioning(SSLMethod):
                             n_pairs=None if n_pairs is None else int(n_pairs),
                             random_state=random_state)  # fmt: skip
         self.head = nn.Linear(encoder.n_outputs, 1)
+        self.criterion = PretextLoss()
 
     def wrap_dataset(self, dataset):
         hp = self.hparams
@@ -65,7 +66,7 @@ class RelativePositioning(SSLMethod):
     def forward(self, batch):
         x_anchor, x_other, target = _unpack(batch, 3, self.name)
         features = relative_positioning_features(self.encoder(x_anchor), self.encoder(x_other))
-        return pretext_loss(self.head(features), target)
+        return self.criterion(self.head(features), target)
 
 
 def _unpack(batch, n, name):

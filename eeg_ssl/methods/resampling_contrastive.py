@@ -12,10 +12,10 @@ from ..losses import NTXentLoss
 from ..modules import ProjectionHead
 from ..transforms import resampling_views
 from ..utils import seeded
-from .base import SSLMethod
+from .base import TwoViewMethod
 
 
-class ResamplingContrastive(SSLMethod):
+class ResamplingContrastive(TwoViewMethod):
     """Contrastive learning with resampling views.
 
     Parameters
@@ -85,10 +85,3 @@ class ResamplingContrastive(SSLMethod):
             scale_probability=scale_probability,
             random_state=random_state,
         )
-
-    def forward(self, X):
-        view_a, view_b = self.views(X)
-        # (B, C, T) -> (B, n_outputs) -> (B, projection_dim)
-        z_a = self.projection_head(self.encoder(view_a))
-        z_b = self.projection_head(self.encoder(view_b))
-        return self.criterion(z_a, z_b)

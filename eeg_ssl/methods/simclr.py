@@ -9,10 +9,10 @@ from __future__ import annotations
 from ..losses import NTXentLoss
 from ..modules import ProjectionHead
 from ..transforms import contrastive_views
-from .base import SSLMethod
+from .base import TwoViewMethod
 
 
-class SimCLR(SSLMethod):
+class SimCLR(TwoViewMethod):
     """SimCLR on EEG windows.
 
     Parameters
@@ -86,9 +86,3 @@ class SimCLR(SSLMethod):
             phase_noise_magnitude=phase_noise_magnitude,
             random_state=random_state,
         )
-
-    def forward(self, X):
-        view_a, view_b = self.views(X)
-        z_a = self.projection_head(self.encoder(view_a))
-        z_b = self.projection_head(self.encoder(view_b))
-        return self.criterion(z_a, z_b)

@@ -7,9 +7,9 @@ from __future__ import annotations
 
 from ..losses.spectral_prediction_loss import (
     TARGETS,
+    SpectralPredictionLoss,
     band_features,
     check_bands,
-    spectral_prediction_loss,
 )
 from ..modules import ProjectionHead
 from ..transforms.transforms import ChannelDropout, Compose, TimeMask
@@ -111,6 +111,7 @@ class SpectralPrediction(SSLMethod):
         with seeded(random_state):
             self.head = ProjectionHead(encoder.n_outputs, int(hidden_dim),
                                        len(bands) * per_band, n_layers=int(head_layers))  # fmt: skip
+        self.criterion = SpectralPredictionLoss()
 
     def targets(self, X):
         """Band features of intact windows: (B, C, T) -> (B, n_targets)."""
@@ -119,4 +120,4 @@ class SpectralPrediction(SSLMethod):
 
     def forward(self, X):
         prediction = self.head(self.encoder(self.mask(X)))
-        return spectral_prediction_loss(prediction, self.targets(X))
+        return self.criterion(prediction, self.targets(X))

@@ -11,12 +11,11 @@ import torch.nn.functional as F
 
 from ..losses import SwAVLoss
 from ..modules import ProjectionHead, Prototypes
-from ..transforms import invariance_views
 from ..utils import seeded
-from .base import SSLMethod
+from .base import TwoViewMethod, invariance_recipe
 
 
-class SwAV(SSLMethod):
+class SwAV(TwoViewMethod):
     """SwAV on EEG windows.
 
     Each view's unit-norm projection is scored against ``n_prototypes`` learnable
@@ -80,40 +79,22 @@ class SwAV(SSLMethod):
             raise ValueError(
                 f"'freeze_prototypes_steps' must be >= 0; got {freeze_prototypes_steps!r}."
             )
-        self.hparams = dict(
-            projection_dim=projection_dim,
-            hidden_dim=hidden_dim,
-            n_prototypes=n_prototypes,
-            n_views=int(n_views),
-            temperature=temperature,
-            sinkhorn_iterations=sinkhorn_iterations,
-            sinkhorn_epsilon=sinkhorn_epsilon,
-            freeze_prototypes_steps=int(freeze_prototypes_steps),
-            rate_range=list(rate_range),
-            mask_fraction=mask_fraction,
-            channel_drop=channel_drop,
-            noise_std=noise_std,
-            scale_range=list(scale_range),
-            augment_probability=augment_probability,
-            random_state=random_state,
-        )
         with seeded(random_state):
             self.projection_head = ProjectionHead(encoder.n_outputs, hidden_dim, projection_dim)
             self.prototypes = Prototypes(projection_dim, n_prototypes)
         self.criterion = SwAVLoss(temperature, sinkhorn_iterations, sinkhorn_epsilon)
         # Optimiser steps taken, to know when the prototypes unfreeze (saved for resume).
         self.register_buffer("step", torch.zeros((), dtype=torch.long))
-        self.views = invariance_views(
-            encoder.n_times,
-            n_views=int(n_views),
-            rate_range=rate_range,
-            mask_fraction=mask_fraction,
-            channel_drop=channel_drop,
-            noise_std=noise_std,
-            scale_range=scale_range,
-            probability=augment_probability,
-            random_state=random_state,
-        )
+        recipe, self.views = invariance_recipe(encoder.n_times, rate_range, mask_fraction,
+                                               channel_drop, noise_std, scale_range,
+                                               augment_probability, random_state,
+                                               n_views=int(n_views))  # fmt: skip
+        self.hparams = dict(projection_dim=projection_dim, hidden_dim=hidden_dim,
+                            n_prototypes=n_prototypes, n_views=int(n_views),
+                            temperature=temperature, sinkhorn_iterations=sinkhorn_iterations,
+                            sinkhorn_epsilon=sinkhorn_epsilon,
+                            freeze_prototypes_steps=int(freeze_prototypes_steps), **recipe,
+                            random_state=random_state)  # fmt: skip
 
     def forward(self, X):
         self.prototypes.normalize()
@@ -121,7 +102,7 @@ class SwAV(SSLMethod):
         scores = []
         for view in self.views(X):
             # (B, C, T) -> (B, projection_dim), unit norm -> (B, n_prototypes)
-            z = F.normalize(self.projection_head(self.encoder(view)), dim=1)
+            z = F.normalize(self.project(view), dim=1)
             scores.append(self.prototypes(z, frozen=frozen))
         return self.criterion(scores)
 

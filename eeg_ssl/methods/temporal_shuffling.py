@@ -6,7 +6,7 @@ from __future__ import annotations
 from torch import nn
 
 from ..data.samplers import TemporalShufflingTriplets
-from ..losses.relative_positioning_loss import pretext_loss, temporal_shuffling_features
+from ..losses.relative_positioning_loss import PretextLoss, temporal_shuffling_features
 from .base import SSLMethod
 from .relative_positioning import _check_taus, _unpack
 
@@ -47,6 +47,7 @@ class TemporalShuffling(SSLMethod):
                             n_triplets=None if n_triplets is None else int(n_triplets),
                             random_state=random_state)  # fmt: skip
         self.head = nn.Linear(2 * encoder.n_outputs, 1)
+        self.criterion = PretextLoss()
 
     def wrap_dataset(self, dataset):
         hp = self.hparams
@@ -59,4 +60,4 @@ class TemporalShuffling(SSLMethod):
         features = temporal_shuffling_features(
             self.encoder(first), self.encoder(middle), self.encoder(last)
         )
-        return pretext_loss(self.head(features), target)
+        return self.criterion(self.head(features), target)

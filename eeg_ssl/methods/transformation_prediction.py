@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ..losses.transformation_prediction_loss import transformation_prediction_loss
+from ..losses.transformation_prediction_loss import TransformationPredictionLoss
 from ..modules import ProjectionHead
 from ..modules.pretext import RandomTransformation
 from .base import SSLMethod
@@ -49,7 +49,8 @@ class TransformationPrediction(SSLMethod):
                             head_layers=int(head_layers), random_state=random_state)  # fmt: skip
         self.head = ProjectionHead(encoder.n_outputs, int(hidden_dim), len(transformations),
                                    n_layers=int(head_layers))  # fmt: skip
+        self.criterion = TransformationPredictionLoss()
 
     def forward(self, X):
         X_transformed, labels = self.transform(X)
-        return transformation_prediction_loss(self.head(self.encoder(X_transformed)), labels)
+        return self.criterion(self.head(self.encoder(X_transformed)), labels)

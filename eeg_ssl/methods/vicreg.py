@@ -7,12 +7,11 @@ from __future__ import annotations
 
 from ..losses import VICRegLoss
 from ..modules import ProjectionHead
-from ..transforms import invariance_views
 from ..utils import seeded
-from .base import SSLMethod
+from .base import TwoViewMethod, invariance_recipe
 
 
-class VICReg(SSLMethod):
+class VICReg(TwoViewMethod):
     """VICReg on EEG windows: encoder + expander, no negatives, no momentum network.
 
     Parameters
@@ -55,38 +54,17 @@ class VICReg(SSLMethod):
         random_state=None,
     ):
         super().__init__(encoder)
-        self.hparams = dict(
-            expander_dim=expander_dim,
-            hidden_dim=hidden_dim,
-            n_layers=n_layers,
-            invariance_weight=invariance_weight,
-            variance_weight=variance_weight,
-            covariance_weight=covariance_weight,
-            rate_range=list(rate_range),
-            mask_fraction=mask_fraction,
-            channel_drop=channel_drop,
-            noise_std=noise_std,
-            scale_range=list(scale_range),
-            augment_probability=augment_probability,
-            random_state=random_state,
-        )
         with seeded(random_state):
             self.expander = ProjectionHead(encoder.n_outputs, hidden_dim, expander_dim, n_layers)
         self.criterion = VICRegLoss(invariance_weight, variance_weight, covariance_weight)
-        self.views = invariance_views(
-            encoder.n_times,
-            rate_range=rate_range,
-            mask_fraction=mask_fraction,
-            channel_drop=channel_drop,
-            noise_std=noise_std,
-            scale_range=scale_range,
-            probability=augment_probability,
-            random_state=random_state,
-        )
+        recipe, self.views = invariance_recipe(encoder.n_times, rate_range, mask_fraction,
+                                               channel_drop, noise_std, scale_range,
+                                               augment_probability, random_state)  # fmt: skip
+        self.hparams = dict(expander_dim=expander_dim, hidden_dim=hidden_dim, n_layers=n_layers,
+                            invariance_weight=invariance_weight, variance_weight=variance_weight,
+                            covariance_weight=covariance_weight, **recipe,
+                            random_state=random_state)  # fmt: skip
 
-    def forward(self, X):
-        view_a, view_b = self.views(X)
-        # (B, C, T) -> (B, n_outputs) -> (B, expander_dim)
-        z_a = self.expander(self.encoder(view_a))
-        z_b = self.expander(self.encoder(view_b))
-        return self.criterion(z_a, z_b)
+    def project(self, view):
+        """Expander output of a batch of views: (B, C, T) -> (B, n_outputs) -> (B, expander_dim)."""
+        return self.expander(self.encoder(view))
