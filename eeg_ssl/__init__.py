@@ -22,6 +22,7 @@ _LAZY = {
     "ENCODERS": ".models",
     "build_encoder": ".models",
     "pretrain": ".training",
+    "load_windows": ".data.arrays",
 }
 
 
@@ -47,6 +48,7 @@ __all__ = [
     "__version__",
     "build_encoder",
     "build_method",
+    "load_windows",
     "prepare",
     "pretrain",
     "set_log_level",
