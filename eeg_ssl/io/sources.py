@@ -43,7 +43,9 @@ class Recording:
     reader : "file" | "bids" | "raw"
         :func:`eeg_ssl.io.read_raw`, :func:`mne_bids.read_raw_bids`, or ``raw`` as is.
     read_kwargs : dict
-        Extra arguments for the reader (e.g. ``sfreq`` for ARFF files).
+        Extra arguments for the reader (e.g. ``sfreq`` for ARFF files); a ``reader``
+        entry names one of :data:`eeg_ssl.io.readers.READERS` (Muse CSV, Bonn text,
+        FIF + ``-eve.fif``).
     raw : mne.io.BaseRaw | None
         The recording itself for ``reader="raw"``.
     key : str
@@ -90,6 +92,11 @@ class Recording:
             raw = self.raw.copy()
         elif self.reader == "bids":
             raw = _read_bids(self.path, mne_verbose)
+        elif self.read_kwargs.get("reader"):  # a format MNE lacks (eeg_ssl.io.readers)
+            from .readers import read_with
+
+            kwargs = dict(self.read_kwargs)
+            raw = read_with(kwargs.pop("reader"), self.path, **kwargs)
         else:
             raw = read_raw(self.path, verbose=verbose, **self.read_kwargs)
             attach_electrodes(raw, self.path)
