@@ -73,6 +73,8 @@ def test_cli__subcommands_chain(tmp_path, sample_dir, capsys, allocator_calls):
                 "label_source=annotations",
                 "--set",
                 "sfreq=64",
+                "--set",
+                "h_freq=30",
             ]
         )
         == 0

@@ -11,6 +11,7 @@ import numpy as np
 import torch
 from torch.utils.data import Dataset
 
+from ..io.integrity import check_shards
 from ..io.manifest import read_manifest, read_record
 from ..io.shards import windows_offset
 
@@ -125,7 +126,11 @@ class ShardDataset(Dataset):
     """Windows of a prepared folder, read lazily from its HDF5 shards.
 
     HDF5 handles are opened on first access in each process (never at construction),
-    so the dataset is safe to use with ``DataLoader(num_workers>0)``.
+    so the dataset is safe to use with ``DataLoader(num_workers>0)``. The folder is
+    checked against ``prepare.json`` when the dataset is made: the manifest's checksum
+    and row count, every shard's size, and the checksum of shards whose modification
+    time changed (:mod:`eeg_ssl.io.integrity`); a folder edited after preparation is
+    refused with the file named. ``eeg-ssl verify FOLDER`` checks every byte.
 
     Parameters
     ----------
@@ -181,8 +186,10 @@ class ShardDataset(Dataset):
         self._offsets = {}  # shard -> (byte offset of /windows, n_windows) from prepare.json
         try:
             recordings = read_record(self.root).get("recordings", [])
-        except (FileNotFoundError, ValueError):
+        except FileNotFoundError:  # a folder without prepare.json: nothing to check against
             recordings = []
+        # every shard's size (and checksum, when its time changed) as prepare recorded it
+        check_shards(self.root, recordings)
         for rec in recordings:
             if rec.get("status") != "done":
                 continue

@@ -15,7 +15,7 @@ from .probe import (
     summarise,
     tuned_feature_classifier,
 )
-from .splits import subject_cross_val_score, subject_folds
+from .splits import check_disjoint_subjects, subject_cross_val_score, subject_folds
 from .sweeps import label_fraction_indices, label_fraction_sweep
 
 __all__ = [
@@ -24,6 +24,7 @@ __all__ = [
     "SSLClassifier",
     "SSLPretrainer",
     "as_windows",
+    "check_disjoint_subjects",
     "embed_windows",
     "embedding_map",
     "feature_classifier",

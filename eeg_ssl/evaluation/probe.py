@@ -11,6 +11,7 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
 from .embedding import EmbeddingTransformer
+from .splits import check_disjoint_subjects
 
 
 def linear_probe(encoder, *, C=1.0, batch_size=256, device=None):
@@ -163,6 +164,7 @@ def probe_checkpoint(data_dir, checkpoint, *, test_subjects, train_subjects=None
     full = ShardDataset(data_dir, labelled_only=True)
     if train_subjects is None:
         train_subjects = sorted(set(full.groups) - set(test_subjects))
+    check_disjoint_subjects(train_subjects, test_subjects)
     train = ShardDataset(
         data_dir, subjects=train_subjects, labelled_only=True, classes=full.classes
     )

@@ -33,7 +33,65 @@ def subject_folds(groups, n_splits=4, *, random_state=0):
     folds = []
     for train, test in cv.split(subjects, groups=subjects):
         folds.append((subjects[train].tolist(), subjects[test].tolist()))
+    check_subject_folds(folds)
     return folds
+
+
+def check_disjoint_subjects(train_subjects, test_subjects, *, names=("train_subjects", "test_subjects"),
+                            where=None):  # fmt: skip
+    """Refuse a subject that is in both sets (its windows would leak into the score).
+
+    Parameters
+    ----------
+    train_subjects, test_subjects : iterable of str
+        Subject ids (compared as strings, so ``1`` and ``"1"`` are the same subject).
+    names : tuple of str
+        What the two sets are called in the message (``"--train-subjects"``, ...).
+    where : str | None
+        Where the sets come from (a config file, a split), added to the message.
+
+    Raises
+    ------
+    ValueError
+        Naming the subjects found in both.
+    """
+    both = sorted({str(s) for s in train_subjects} & {str(s) for s in test_subjects})
+    if both:
+        place = f" in {where}" if where else ""
+        raise ValueError(
+            f"Subject(s) {both} are in both {names[0]!r} and {names[1]!r}{place}: their "
+            f"windows would be trained on and scored, inflating the score (leakage). Give "
+            f"each subject to one side only."
+        )
+
+
+def check_subject_folds(folds, *, where=None):
+    """Refuse folds that leak: a subject in train and test of a split, or tested twice.
+
+    Parameters
+    ----------
+    folds : list of (list of str, list of str)
+        ``(train_subjects, test_subjects)`` per split, as from :func:`subject_folds`.
+    where : str | None
+        Where the folds come from, added to the message.
+
+    Raises
+    ------
+    ValueError
+        Naming the split(s) and the subject ids.
+    """
+    seen = {}
+    for k, (train, test) in enumerate(folds):
+        check_disjoint_subjects(train, test, where=f"split {k + 1}" + (f" of {where}" if where
+                                                                     else ""))  # fmt: skip
+        for subject in {str(s) for s in test}:
+            if subject in seen:
+                raise ValueError(
+                    f"Subject {subject!r} is in the test set of split {seen[subject] + 1} "
+                    f"and of split {k + 1}{f' of {where}' if where else ''}: in subject-wise "
+                    f"cross-validation each subject is held out exactly once."
+                )
+            seen[subject] = k
 
 
 def subject_cross_val_score(estimator, X, y, groups, *, n_splits=4, scoring="balanced_accuracy",

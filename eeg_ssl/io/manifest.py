@@ -10,6 +10,7 @@ shard, number of windows, status ``"done"`` or ``"skipped"`` with the reason).
 
 from __future__ import annotations
 
+import io
 import json
 import os
 from pathlib import Path
@@ -26,28 +27,48 @@ def atomic_write_text(path, text):
     """Write text to ``path`` through a temporary file and a rename."""
     path = Path(path)
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    with open(tmp, "w") as fid:
-        fid.write(text)
-        fid.flush()
-        os.fsync(fid.fileno())
-    os.replace(tmp, path)
+    try:
+        with open(tmp, "w") as fid:
+            fid.write(text)
+            fid.flush()
+            os.fsync(fid.fileno())
+        os.replace(tmp, path)
+    except BaseException:  # disk full, read-only, ...: no half-written file is left
+        tmp.unlink(missing_ok=True)
+        raise
 
 
 def write_manifest(folder, rows, record):
-    """Write ``manifest.csv`` (window rows) and ``prepare.json`` (run record) atomically."""
+    """Write ``manifest.csv`` (window rows) and ``prepare.json`` (run record) atomically.
+
+    The record gets ``manifest``: the checksum and row count of ``manifest.csv``,
+    which :func:`read_manifest` checks.
+    """
+    from .integrity import bytes_checksum
+
     folder = Path(folder)
     frame = (
         rows
         if isinstance(rows, pd.DataFrame)
         else pd.DataFrame(rows, columns=COLUMNS + EXTRA_COLUMNS)
     )
-    atomic_write_text(folder / MANIFEST_NAME, frame.to_csv(index=False))
+    text = frame.to_csv(index=False)
+    record = dict(record, manifest=dict(checksum=bytes_checksum(text.encode()),
+                                        n_rows=len(frame)))  # fmt: skip
+    atomic_write_text(folder / MANIFEST_NAME, text)
     atomic_write_text(folder / RECORD_NAME, json.dumps(record, indent=2, sort_keys=True))
     return frame
 
 
-def read_manifest(folder):
+def read_manifest(folder, *, check=True):
     """Read a prepared folder's window table.
+
+    Parameters
+    ----------
+    folder : str | Path
+    check : bool
+        Check the table against ``prepare.json``: its checksum (rows or labels edited
+        after preparation) and its number of rows.
 
     Returns
     -------
@@ -55,17 +76,32 @@ def read_manifest(folder):
         One row per window, columns as in :data:`COLUMNS`.
     """
     folder = Path(folder)
+    if folder.exists() and not folder.is_dir():
+        raise ValueError(
+            f"{str(folder)!r} is a file; give a prepared folder (the one holding "
+            f"{MANIFEST_NAME} and {RECORD_NAME})."
+        )
     path = folder / MANIFEST_NAME
     if not path.exists():
         raise FileNotFoundError(
             f"No {MANIFEST_NAME} in {str(folder)!r}: it is not a prepared folder. "
             f"Run `eeg-ssl prepare ... --out {folder}` first."
         )
+    data = path.read_bytes()
+    record = read_record(folder) if check and (folder / RECORD_NAME).exists() else None
     text_columns = ["shard", "subject", "label", "session", "task", "run", "ch_mask"]
-    frame = pd.read_csv(path, dtype=dict.fromkeys(text_columns, str), keep_default_na=False)
+    try:
+        frame = pd.read_csv(io.BytesIO(data), dtype=dict.fromkeys(text_columns, str),
+                            keep_default_na=False)  # fmt: skip
+    except (ValueError, pd.errors.ParserError) as err:
+        raise ValueError(
+            f"{str(path)!r} is not a readable manifest ({err}); re-run `eeg-ssl prepare`."
+        ) from err
     missing = [col for col in COLUMNS if col not in frame.columns]
     if missing:
         raise ValueError(f"{str(path)!r} lacks columns {missing}; re-run `eeg-ssl prepare`.")
+    if record is not None:
+        _check_manifest(folder, record, data, len(frame))
     return frame
 
 
@@ -76,4 +112,35 @@ def read_record(folder):
         raise FileNotFoundError(
             f"No {RECORD_NAME} in {str(folder)!r}: it is not a prepared folder."
         )
-    return json.loads(path.read_text())
+    try:
+        record = json.loads(path.read_text())
+    except (ValueError, UnicodeDecodeError) as err:
+        raise ValueError(
+            f"{str(path)!r} is not valid JSON ({err}); the folder is damaged: re-run "
+            f"`eeg-ssl prepare ... --out {folder}`."
+        ) from err
+    if not isinstance(record, dict):
+        raise ValueError(f"{str(path)!r} is not a prepare record; re-run `eeg-ssl prepare`.")
+    return record
+
+
+def _check_manifest(folder, record, data, n_rows):
+    """``manifest.csv`` (its bytes ``data``, ``n_rows`` rows) against ``prepare.json``."""
+    from .integrity import bytes_checksum
+
+    path = str(Path(folder) / MANIFEST_NAME)
+    fix = (
+        f"re-run `eeg-ssl prepare ... --out {folder}` (finished shards are reused) or "
+        f"restore the folder; `eeg-ssl verify {folder}` checks it all"
+    )
+    if "n_windows" in record and n_rows != record["n_windows"]:
+        raise ValueError(
+            f"{path!r} lists {n_rows} windows but {RECORD_NAME} records "
+            f"{record['n_windows']} (rows deleted or added after preparation). Fix: {fix}."
+        )
+    expected = (record.get("manifest") or {}).get("checksum")
+    if expected and bytes_checksum(data) != expected:
+        raise ValueError(
+            f"{path!r} was changed after preparation (its checksum differs from the one in "
+            f"{RECORD_NAME}): rows, labels or subjects edited by hand are not used. Fix: {fix}."
+        )

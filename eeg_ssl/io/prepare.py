@@ -20,6 +20,8 @@ from tqdm.auto import tqdm
 
 from ..utils import check_option, logger, retain_freed_memory
 from ..utils.logs import progress_enabled
+from ..utils.validation import check_n_jobs
+from .integrity import check_output_folder, file_stamp
 from .manifest import COLUMNS, EXTRA_COLUMNS, write_manifest
 from .recipe import Recipe, preprocess
 from .shards import (
@@ -36,7 +38,14 @@ from .sources import (
     expand_inputs,
     file_recordings,
 )
-from .windows import channel_labels, event_windows, interval_labels, window_sizes, window_starts
+from .windows import (
+    channel_labels,
+    event_windows,
+    interval_labels,
+    label_problem,
+    window_sizes,
+    window_starts,
+)
 
 __all__ = [
     "expand_inputs",
@@ -132,7 +141,9 @@ def prepare_recording(path, recipe, *, verbose=None):
     windows : ndarray of float32, shape (n_windows, n_chans, n_times)
     meta : dict
         ``starts``, ``labels``, ``sfreq``, ``ch_names``, ``ch_types``, ``ch_mask``
-        (n_chans,), ``ch_pos`` (n_chans, 3), ``coord_frame``.
+        (n_chans,), ``ch_pos`` (n_chans, 3), ``coord_frame``, and ``meta`` (flat
+        channels; ``unlabelled``: why the label source labelled no window, see
+        :func:`~eeg_ssl.io.windows.label_problem`) when there is any.
     """
     recording = path if isinstance(path, Recording) else Recording(path=str(path))
     raw = recording.load(verbose=verbose)
@@ -145,8 +156,14 @@ def prepare_recording(path, recipe, *, verbose=None):
         ch_types=pre.ch_types, ch_mask=pre.measured, ch_pos=pre.ch_pos,
         coord_frame=pre.coord_frame,
     )  # fmt: skip
-    if pre.flat_channels:
-        meta["meta"] = {"flat_channels": pre.flat_channels}
+    extra = {"flat_channels": pre.flat_channels} if pre.flat_channels else {}
+    problem = label_problem(recipe.label_source, labels, source=recording.name,
+                            annotations=pre.annotations, recording_label=recording.label,
+                            label_map=recipe.label_map, label_channel=recipe.label_channel)  # fmt: skip
+    if problem:  # kept in the shard's provenance; prepare raises or warns
+        extra["unlabelled"] = problem
+    if extra:
+        meta["meta"] = extra
     return windows, meta
 
 
@@ -178,6 +195,7 @@ def prepare(
     n_jobs=1,
     compression=None,
     chunk_windows=DEFAULT_CHUNK_WINDOWS,
+    overwrite=False,
     verbose=None,
 ):
     """Prepare recordings into a folder of HDF5 shards with a manifest.
@@ -207,9 +225,12 @@ def prepare(
         Extra reader arguments (e.g. ``{"sfreq": 128}`` for ARFF files).
     on_error : "raise" | "warn"
         A recording that cannot be prepared raises, or is skipped with a warning and
-        recorded (with the reason) in ``prepare.json``.
+        recorded (with the reason) in ``prepare.json``. A recording whose windows the
+        recipe's ``label_source`` labels none of (no annotations, no recording label)
+        raises, or is kept unlabelled with a warning naming it.
     n_jobs : int
-        Recordings prepared in parallel (worker processes; ``-1`` = all cores). Memory
+        Recordings prepared in parallel (worker processes), as in joblib: ``-1`` = all
+        cores, ``-2`` = all but one, ...; 0 is an error. Memory
         is bounded by one recording per worker. With ``1`` the recordings are prepared
         in this process; :func:`eeg_ssl.utils.retain_freed_memory` speeds that up (the
         ``eeg-ssl prepare`` command and the worker processes apply it).
@@ -218,6 +239,10 @@ def prepare(
     chunk_windows : int | None
         Windows per HDF5 chunk; ``None`` (default): contiguous ``/windows``, which
         the loaders memory-map.
+    overwrite : bool
+        Replace another preparation in ``out_dir`` (other recipe or inputs); by
+        default that is an error. The same job again resumes it either way (see
+        :func:`~eeg_ssl.io.integrity.check_output_folder`).
     verbose : bool | str | None
         Progress bar and log level.
 
@@ -227,6 +252,7 @@ def prepare(
         One row per window.
     """
     check_option("on_error", on_error, ["raise", "warn"])
+    n_jobs = check_n_jobs(n_jobs)
     recipe = recipe if isinstance(recipe, Recipe) else Recipe.from_dict(recipe or {})
     rules = dict(path_rules or {})
     if subject_pattern:
@@ -241,6 +267,7 @@ def prepare(
         raise ValueError(
             f"Some inputs are listed twice (shards {duplicates[:3]}); remove duplicates."
         )
+    check_output_folder(out_dir, recipe.hash(), names, overwrite=overwrite)
     out_dir.mkdir(parents=True, exist_ok=True)
     for stale in out_dir.glob(".*.tmp"):  # left by a killed run; never read
         stale.unlink(missing_ok=True)
@@ -327,8 +354,14 @@ def _prepare_one(recording, *, out_dir, recipe, on_error, compression, chunk_win
         info = _completed_shard(shard, recipe, sha, recording)
         if info is not None:
             logger.info("Skipping %s: shard %s is already done.", recording.name, shard.name)
+            problem = info["meta"].get("unlabelled")
+            record.update({"warning": problem} if problem else {})
             return dict(record, status="done", sha256=sha, resumed=True, _info=_slim(info))
         windows, meta = prepare_recording(recording, recipe, verbose=verbose)
+        problem = meta.get("meta", {}).get("unlabelled")
+        if problem and on_error == "raise":
+            raise ValueError(f"{problem} (on_error='warn' keeps it unlabelled, with a warning)")
+        record.update({"warning": problem} if problem else {})
         entities = recording.entities()
         info = write_shard(shard, windows, source_path=recording.name, source_sha256=sha,
                            recipe=recipe, subject=entities["subject"],
@@ -347,7 +380,8 @@ def _prepare_one(recording, *, out_dir, recipe, on_error, compression, chunk_win
 # what _finish reads of a shard's info; the rest (channel names, positions, recipe, ...)
 # is not kept for every recording until the end, nor sent back by worker processes
 _MANIFEST_KEYS = ("n_chans", "n_times", "sfreq", "n_windows", "windows_offset", "starts",
-                  "ch_mask", "subjects", "labels", "session", "task", "run", "segments")  # fmt: skip
+                  "ch_mask", "subjects", "labels", "session", "task", "run", "segments",
+                  "size", "mtime_ns", "checksum")  # fmt: skip
 
 
 def _slim(info):
@@ -373,6 +407,8 @@ def _finish(out_dir, recordings, results, recipe, on_error):
                 f"fix the disk and run prepare again: finished shards are kept."
             )
         info = res.pop("_info", None) or read_shard_info(out_dir / res["shard"])
+        if res.get("warning"):
+            warnings.warn(res["warning"], stacklevel=3)
         shape = (info["n_chans"], int(info.get("n_times", 0)), round(info["sfreq"], 6))
         if expected is None:
             expected, first = shape, res["source"]
@@ -391,6 +427,8 @@ def _finish(out_dir, recordings, results, recipe, on_error):
         # layout for the loaders, which then read the shard without opening HDF5
         res["windows_offset"] = info["windows_offset"]
         res["window_shape"] = [int(info["n_chans"]), int(info.get("n_times", 0))]
+        # size, time and checksum, checked when the folder is opened (integrity.py)
+        res.update(file_stamp(out_dir / res["shard"], info.get("checksum")))
         n = info["n_windows"]
         starts = np.asarray(info["starts"], dtype=np.int64)
         # each window's channel mask as a string of 0/1 (one byte per channel), one
@@ -468,6 +506,7 @@ def prepare_arrays(
     name="arrays",
     compression=None,
     chunk_windows=DEFAULT_CHUNK_WINDOWS,
+    overwrite=False,
     verbose=None,
 ):
     """Prepare in-memory segments ``(n_segments, n_chans, n_times)`` into one shard.
@@ -495,6 +534,8 @@ def prepare_arrays(
         Picks default to all channels of ``ch_types``; ``label_source`` is ignored.
     name : str
         Stem of the shard's file name.
+    overwrite : bool
+        Replace another preparation in ``out_dir`` (see :func:`prepare`).
 
     Returns
     -------
@@ -526,6 +567,7 @@ def prepare_arrays(
                         subjects)).encode())  # fmt: skip
     sha = digest.hexdigest()
     shard = out_dir / f"{_safe(name)}_{sha[:8]}.h5"
+    check_output_folder(out_dir, recipe.hash(), [shard.name], overwrite=overwrite)
     record = dict(source=f"<arrays {name}>", shard=shard.name, subject="", session="", task="",
                   run="", label="")  # fmt: skip
     info = None

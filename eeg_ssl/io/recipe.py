@@ -16,6 +16,7 @@ import mne
 import numpy as np
 
 from ..utils import check_option, logger
+from ..utils.validation import check_number
 from .filtering import fir_filter, fused_filter_resample
 from .harmonise import channel_type_mapping, standardise_names, to_target_channels
 
@@ -78,8 +79,8 @@ class Recipe:
         MNE's Kaiser window; faster for rational ratios, and differs from ``"fft"`` by
         a few % of the signal near the anti-alias roll-off, see ``docs/data.md``).
     engine : "mne" | "fast" | "fused"
-        Who applies the band-pass and resampling (see above). ``"fused"`` is the
-        fastest: it needs a low-pass below the new Nyquist frequency, FFT resampling
+        Who applies the band-pass and resampling (see above). ``"fused"`` (default)
+        is the fastest (measured in ``docs/benchmarks.md``): it needs a low-pass below the new Nyquist frequency, FFT resampling
         and a rational rate ratio, and otherwise uses ``"fast"``. Its output samples
         sit exactly at ``k / sfreq``; MNE's default ``npad="auto"`` stretches its
         output grid by up to a quarter sample, so ``"fused"`` is compared with MNE at
@@ -128,7 +129,7 @@ class Recipe:
     h_freq: float | None = 40.0
     sfreq: float | None = 128.0
     resample_method: str = "fft"
-    engine: str = "mne"
+    engine: str = "fused"
     units: str = "uV"
     standardise: str | None = None
     clip: float | None = None
@@ -154,21 +155,14 @@ class Recipe:
             object.__setattr__(self, "reference", as_tuple(self.reference))
         for name in ("label_map", "channel_types"):
             value = getattr(self, name)
+            if value is not None and not isinstance(value, Mapping):
+                raise ValueError(
+                    f"Invalid value for {name!r}: expected a mapping ({{from: to, ...}}) or "
+                    f"None; got {value!r}."
+                )
             if value is not None:
                 object.__setattr__(self, name, {str(k): v for k, v in dict(value).items()})
-        if not isinstance(self.window_seconds, (int, float)) or self.window_seconds <= 0:
-            raise ValueError(
-                f"Recipe 'window_seconds' must be a positive number of seconds; "
-                f"got {self.window_seconds!r}."
-            )
-        if self.stride_seconds is not None and self.stride_seconds <= 0:
-            raise ValueError(
-                f"Recipe 'stride_seconds' must be positive or None; got {self.stride_seconds!r}."
-            )
-        if self.sfreq is not None and self.sfreq <= 0:
-            raise ValueError(f"Recipe 'sfreq' must be positive or None; got {self.sfreq!r}.")
-        if self.clip is not None and self.clip <= 0:
-            raise ValueError(f"Recipe 'clip' must be positive or None; got {self.clip!r}.")
+        self._check_types()
         check_option("label_source", self.label_source, list(LABEL_SOURCES))
         check_option("missing", self.missing, ["zero", "interpolate", "raise"])
         check_option("flat", self.flat, ["mask", "raise", "ignore"])
@@ -186,9 +180,60 @@ class Recipe:
                 "holds one label per sample."
             )
 
+    def _check_types(self):
+        """Types and ranges of every field, and the band-pass against the new Nyquist."""
+        for name in ("window_seconds", "stride_seconds", "sfreq", "clip", "l_freq", "h_freq"):
+            check_number(name, getattr(self, name), minimum=0,
+                         allow_none=name != "window_seconds")  # fmt: skip
+        check_number("tmin", self.tmin, allow_none=False)
+        check_number("tmax", self.tmax)
+        for name in ("picks", "drop", "channels"):
+            _check_strings(name, getattr(self, name))
+        if not self.picks:
+            raise ValueError(
+                f"Invalid value for 'picks': expected channel types or names, e.g. "
+                f"['eeg']; got {self.picks!r}."
+            )
+        if self.reference not in (None, "average"):
+            _check_strings("reference", self.reference)
+        for freq in self.notch or ():
+            check_number("notch", freq, minimum=0, allow_none=False,
+                         what="positive frequencies in Hz")  # fmt: skip
+        for name in ("units", "label_channel"):
+            value = getattr(self, name)
+            if not (isinstance(value, str) or (value is None and name == "label_channel")):
+                raise ValueError(f"Invalid value for {name!r}: expected a string; got {value!r}.")
+        if not isinstance(self.standardise_names, bool):
+            raise ValueError(
+                f"Invalid value for 'standardise_names': expected true or false; got "
+                f"{self.standardise_names!r}."
+            )
+        if self.l_freq is not None and self.h_freq is not None and self.l_freq >= self.h_freq:
+            raise ValueError(
+                f"Invalid band-pass: 'l_freq' ({self.l_freq:g} Hz) must be below 'h_freq' "
+                f"({self.h_freq:g} Hz); swapped edges would make a band-stop. For a high-pass "
+                f"only set h_freq=None, for a low-pass only l_freq=None."
+            )
+        if self.sfreq is not None:
+            nyquist = self.sfreq / 2
+            for name in ("h_freq", "l_freq"):
+                edge = getattr(self, name)
+                if edge is not None and edge >= nyquist:
+                    raise ValueError(
+                        f"Invalid value for {name!r}: {edge:g} Hz is not below the Nyquist "
+                        f"frequency of the new rate ('sfreq' {self.sfreq:g} Hz -> {nyquist:g} "
+                        f"Hz); lower {name!r} below {nyquist:g} or raise 'sfreq' above "
+                        f"{2 * edge:g}."
+                    )
+
     @classmethod
     def from_dict(cls, params):
         """Build a recipe from a plain dict, rejecting unknown keys."""
+        if params is not None and not isinstance(params, Mapping):
+            raise ValueError(
+                f"Invalid value for 'recipe': expected a mapping of recipe keys (e.g. "
+                f"{{'sfreq': 128}}); got {params!r}."
+            )
         params = dict(params or {})
         params.pop("recipe_version", None)
         known = {f.name for f in dataclasses.fields(cls)}
@@ -360,6 +405,13 @@ def preprocess(raw, recipe, *, source="", verbose=None):
     sfreq = raw.info["sfreq"]
     new_sfreq = sfreq if recipe.sfreq is None else float(recipe.sfreq)
     resample = abs(sfreq - new_sfreq) > 1e-9
+    edge = max(recipe.l_freq or 0, recipe.h_freq or 0)
+    if edge >= new_sfreq / 2:  # with a recipe 'sfreq' the Recipe checked this already
+        raise ValueError(
+            f"Recording {source!r} is sampled at {new_sfreq:g} Hz, so the recipe's band edge "
+            f"{edge:g} Hz ('l_freq'/'h_freq') is not below its Nyquist frequency "
+            f"{new_sfreq / 2:g} Hz; lower the edge or set 'sfreq' to a rate above {2 * edge:g}."
+        )
     filtering = recipe.l_freq is not None or recipe.h_freq is not None
     if fast:
         if recipe.reference is not None or recipe.notch:
@@ -425,6 +477,16 @@ def preprocess(raw, recipe, *, source="", verbose=None):
         measured=measured, ch_pos=ch_pos, coord_frame=coord_frame, annotations=annotations,
         label_values=label_values, label_sfreq=label_sfreq, flat_channels=flat_names,
     )  # fmt: skip
+
+
+def _check_strings(name, values):
+    """Every entry of a tuple-valued recipe field must be a string (a name or a type)."""
+    bad = [v for v in values or () if not isinstance(v, str)]
+    if bad:
+        raise ValueError(
+            f"Invalid value for {name!r}: expected channel names or types (strings); got "
+            f"{bad[0]!r} in {list(values)!r}."
+        )
 
 
 def apply_recipe(raw, recipe, *, verbose=None):

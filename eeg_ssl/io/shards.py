@@ -28,6 +28,7 @@ import mne
 import numpy as np
 
 from .._version import __version__
+from .integrity import file_stamp
 
 FORMAT_VERSION = 2
 DEFAULT_CHUNK_WINDOWS = None  # contiguous (see docs/format.md: fastest measured reads)
@@ -103,7 +104,8 @@ def write_shard(
     return_info : bool
         Return the shard's metadata as :func:`read_shard_info` would read it back, built
         from memory (``prepare`` uses it to write the manifest without reopening every
-        shard), instead of the path.
+        shard), plus the file's ``size``, ``mtime_ns`` and ``checksum``
+        (:func:`~eeg_ssl.io.integrity.file_stamp`), instead of the path.
     commit : callable | None
         ``commit(tmp, path)`` makes the complete temporary file durable and visible under
         ``path``. Default :func:`commit_file` (``fsync``, then rename) before returning;
@@ -188,6 +190,8 @@ def write_shard(
             )
             write_new_attrs(h5, attrs)
             offset = windows_offset(h5["windows"])
+        # size, time and checksum of the complete file, for prepare.json (integrity.py)
+        stamp = file_stamp(tmp) if return_info else None
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
@@ -203,6 +207,7 @@ def write_shard(
         segments=(np.asarray(segments, dtype=np.int64) if segments is not None
                   else np.zeros(n_windows, dtype=np.int64)),
         windows_offset=offset,
+        **stamp,
     )  # fmt: skip
     return info
 

@@ -149,3 +149,68 @@ def channel_labels(values, values_sfreq, starts, window_size, sfreq, label_map=N
         label = key if label_map is None else label_map.get(key)
         labels.append("" if label is None else str(label))
     return labels
+
+
+def label_problem(label_source, labels, *, source, annotations=None, recording_label="",
+                  label_map=None, label_channel=None):  # fmt: skip
+    """Why the recipe's label source labelled none of a recording's windows, or None.
+
+    Parameters
+    ----------
+    label_source : None | str
+        The recipe's ``label_source``; ``None`` (unlabelled on purpose) and
+        ``"events"`` (which windows only labelled events) never have a problem.
+    labels : list of str
+        The windows' labels, ``""`` for unlabelled.
+    source : str
+        The recording's name, for the message.
+    annotations : tuple | None
+        ``(onsets, durations, descriptions)`` of the recording.
+    recording_label : str
+        The recording's raw label (file-name rule, array labels).
+    label_map : dict | None
+    label_channel : str | None
+
+    Returns
+    -------
+    problem : str | None
+        A message naming the recording and the fix.
+    """
+    if label_source in (None, "events") or any(labels):
+        return None
+    n = len(labels)
+    unlabelled = "or prepare it without 'label_source' (unlabelled, for pretraining)"
+    if label_source == "annotations":
+        descriptions = sorted({str(d) for d in (annotations or ((), (), ()))[2]})
+        if not descriptions:
+            return (
+                f"Recording {source!r} has no annotations, so label_source='annotations' "
+                f"labels none of its {n} windows. Fix: label it another way (e.g. "
+                f"label_source='recording' with a 'label' path rule) {unlabelled}."
+            )
+        mapped = f" and 'label_map' keys {sorted(label_map)[:10]}" if label_map else ""
+        return (
+            f"No annotation of {source!r} labels any of its {n} windows "
+            f"(label_source='annotations' needs a (mapped) annotation covering a whole "
+            f"window); its descriptions are {descriptions[:10]}{mapped}. Fix: map its "
+            f"descriptions in 'label_map', shorten 'window_seconds' below the annotations' "
+            f"durations, {unlabelled}."
+        )
+    if label_source == "channel":
+        return (
+            f"Channel {label_channel!r} labels none of the {n} windows of {source!r} "
+            f"(label_source='channel'): its value changes inside every window or is not in "
+            f"'label_map'. Fix: shorten 'window_seconds', extend 'label_map', {unlabelled}."
+        )
+    if recording_label in (None, ""):
+        return (
+            f"Recording {source!r} has no recording label, so label_source='recording' "
+            f"labels none of its {n} windows. Fix: give a 'label' rule (path_rules="
+            f"{{'label': regex}}, e.g. r'_(\\d)\\.edf$') or Recording(label=...), "
+            f"{unlabelled}."
+        )
+    return (
+        f"The label {str(recording_label)!r} of {source!r} is not in 'label_map' "
+        f"{sorted(label_map or {})[:10]}, so none of its {n} windows is labelled. Fix: add "
+        f"it to 'label_map' {unlabelled}."
+    )

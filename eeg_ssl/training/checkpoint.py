@@ -16,6 +16,7 @@ import torch
 
 from .._version import __version__
 from ..utils import package_versions
+from ..utils.files import safe_torch_load
 
 CHECKPOINT_VERSION = 1
 
@@ -86,13 +87,7 @@ def load_checkpoint(path, map_location="cpu"):
     path = Path(path)
     if not path.exists():
         raise FileNotFoundError(f"Checkpoint {str(path)!r} does not exist; check the path.")
-    try:
-        payload = torch.load(path, map_location=map_location, weights_only=True)
-    except Exception as err:
-        raise ValueError(
-            f"Could not load checkpoint {str(path)!r} ({type(err).__name__}: {err}); it may be "
-            f"truncated or not an eeg-ssl checkpoint."
-        ) from err
+    payload = safe_torch_load(path, map_location)  # a damaged file: one clear ValueError
     if not isinstance(payload, dict) or "checkpoint_version" not in payload:
         raise ValueError(f"{str(path)!r} is not an eeg-ssl checkpoint (no 'checkpoint_version').")
     if payload["checkpoint_version"] > CHECKPOINT_VERSION:

@@ -158,9 +158,9 @@ _FIXES = {
 }
 _FIXES[errno.EPERM] = _FIXES[errno.EACCES]
 if hasattr(errno, "EDQUOT"):
-    _FIXES[errno.EDQUOT] = "Disk quota exceeded for {path}: " + _FIXES[errno.ENOSPC].split(
-        ": ", 1
-    )[1]
+    _FIXES[errno.EDQUOT] = (
+        "Disk quota exceeded for {path}: " + _FIXES[errno.ENOSPC].split(": ", 1)[1]
+    )
 
 
 def describe_os_error(err):
@@ -190,8 +190,9 @@ def describe_os_error(err):
     name = errno.errorcode.get(code, "") if code is not None else ""
     fix = _FIXES.get(code)
     if fix is None:
-        reason = err.strerror or text
-        return f"{reason} ({name or type(err).__name__}) for {where}."
+        if err.errno is None or not err.strerror:  # a message of our own, or h5py's
+            return text
+        return f"{err.strerror} [{name}]: {where}."
     return f"{fix.format(path=where)} [{name}]."
 
 

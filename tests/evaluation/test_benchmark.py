@@ -442,7 +442,7 @@ def test_labels_from_sources__file_name_rules(tmp_path, sample_dir):
     from eeg_ssl.io import prepare
     from eeg_ssl.evaluation.benchmark_runner import labels_from_sources, load_labelled
 
-    prepare(str(sample_dir / "sub-0[12]_*.edf"), tmp_path / "p", {"sfreq": 64.0},
+    prepare(str(sample_dir / "sub-0[12]_*.edf"), tmp_path / "p", {"sfreq": 64.0, "h_freq": 30.0},
             subject_pattern="sub-([^_]+)", verbose=False)  # fmt: skip
     labels = labels_from_sources(tmp_path / "p", {"sub-01": "one", "sub-02": "two"})
     assert set(labels) == {"one", "two"}

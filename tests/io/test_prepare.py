@@ -73,7 +73,7 @@ def test_prepare__resume_skips_done_and_redoes_changed_recipe(tmp_path):
     mtime = shard.stat().st_mtime_ns
     prepare([path], out, Recipe(sfreq=None))
     assert shard.stat().st_mtime_ns == mtime  # skipped: same recipe, same source
-    prepare([path], out, Recipe(sfreq=64.0))
+    prepare([path], out, Recipe(sfreq=64.0, h_freq=30.0), overwrite=True)  # another recipe
     assert shard.stat().st_mtime_ns != mtime  # recipe changed: redone
     assert read_shard(shard)[1]["sfreq"] == 64.0
 
@@ -153,7 +153,7 @@ def test_prepare__only_worker_processes_retain_freed_memory(tmp_path, sample_dir
 
     monkeypatch.setattr(prepare_module, "retain_freed_memory", mark)
     files = sorted(sample_dir.glob("*.edf"))[:3]
-    manifest = prepare(files, tmp_path / "out", Recipe(sfreq=64.0), n_jobs=n_jobs,
+    manifest = prepare(files, tmp_path / "out", Recipe(sfreq=64.0, h_freq=30.0), n_jobs=n_jobs,
                        verbose=False)  # fmt: skip
     assert manifest["shard"].nunique() == 3
     pids = {path.name for path in marks.iterdir()}

@@ -52,7 +52,7 @@ def test_prepare__rerun_skips_done_and_redoes_changed_recipe(shared_data, tmp_pa
     mtime = shard.stat().st_mtime_ns
     prepare(path, tmp_path, Recipe(**RECIPE), verbose=False)
     assert shard.stat().st_mtime_ns == mtime
-    prepare(path, tmp_path, Recipe(**dict(RECIPE, h_freq=20.0)), verbose=False)
+    prepare(path, tmp_path, Recipe(**dict(RECIPE, h_freq=20.0)), overwrite=True, verbose=False)
     assert shard.stat().st_mtime_ns != mtime
 
 

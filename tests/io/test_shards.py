@@ -5,6 +5,7 @@ import numpy as np
 import pytest
 
 from eeg_ssl.io import FORMAT_VERSION, Recipe, read_shard, read_shard_info, write_shard
+from eeg_ssl.io.integrity import file_stamp
 
 
 def _write(path, n=5, recipe=None, **kw):
@@ -70,6 +71,8 @@ def test_write_shard__returned_info_equals_what_is_read_back(tmp_path, extra):
                        subject="07", labels=["x", "", "y", "x", "y"], session="1", run="2",
                        return_info=True, **extra)  # fmt: skip
     read = read_shard_info(tmp_path / "a.h5")
+    stamp = {key: info.pop(key) for key in ("size", "mtime_ns", "checksum")}  # of the file
+    assert stamp == file_stamp(tmp_path / "a.h5")
     assert sorted(info) == sorted(read)
     for key, value in read.items():
         if isinstance(value, np.ndarray):
