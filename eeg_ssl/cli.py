@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import time
 
@@ -39,7 +40,15 @@ def build_parser():
         "--subject-pattern", help="regex whose first group in a file name is the subject"
     )
     p.add_argument("--on-error", choices=["raise", "warn"])
-    p.add_argument("--n-jobs", type=int, help="recordings prepared in parallel")
+    p.add_argument("--n-jobs", type=int,
+                   help="recordings prepared in parallel (processes; -1: one per CPU core)")  # fmt: skip
+    p.add_argument("--overwrite", action="store_true",
+                   help="replace another preparation in --out (another recipe or other "
+                        "inputs); the same job again always resumes")  # fmt: skip
+
+    p = sub.add_parser("verify", help="check a prepared folder: every shard's checksum "
+                       "against prepare.json, the manifest, and every window finite")  # fmt: skip
+    p.add_argument("folder", help="prepared folder (from eeg-ssl prepare)")
 
     p = sub.add_parser("pretrain", help="self-supervised pretraining on a prepared folder")
     p.add_argument("data", help="prepared folder")
@@ -101,6 +110,11 @@ def main(argv=None):
     verbose = not args.quiet
     set_log_level("info" if verbose else "warning")
     start = time.perf_counter()
+    out = getattr(args, "out", None)
+    if out and os.path.exists(out) and not os.path.isdir(out):
+        print(f"eeg-ssl {args.command}: error: Invalid value for '--out': {out!r} is a file; "
+              f"give a folder (it is created if missing).", file=sys.stderr)  # fmt: skip
+        return 2
     try:
         if args.command == "prepare":
             # this process only prepares, then exits: keep freed arrays for the next recording
@@ -108,8 +122,10 @@ def main(argv=None):
             cfg = _section(args.config, "prepare")
             if args.inputs:
                 cfg["inputs"] = args.inputs
-            if args.n_jobs:
+            if args.n_jobs is not None:  # 0 too: refused by prepare, as joblib does
                 cfg["n_jobs"] = args.n_jobs
+            if args.overwrite:
+                cfg["overwrite"] = True
             cfg["recipe"] = dict(cfg.get("recipe", {}), **dict(args.recipe))
             if args.subject_pattern:
                 cfg["subject_pattern"] = args.subject_pattern
@@ -118,6 +134,13 @@ def main(argv=None):
             manifest = workflow.run_prepare(cfg, args.out, verbose=verbose)
             print(f"Prepared {len(manifest)} windows from {manifest['shard'].nunique()} recordings "
                   f"into {args.out}")  # fmt: skip
+        elif args.command == "verify":
+            from eeg_ssl.io.integrity import verify_folder
+
+            summary = verify_folder(args.folder, verbose=verbose)
+            print(f"{args.folder}: OK ({summary['n_shards']} shards, {summary['n_windows']} "
+                  f"windows, {summary['n_bytes'] / 1e6:.1f} MB re-hashed and checked finite "
+                  f"in {summary['seconds']:.2f} s)")  # fmt: skip
         elif args.command == "pretrain":
             cfg = _section(args.config, "pretrain")
             for key in ("method", "encoder", "epochs", "batch_size", "lr", "subjects"):
@@ -140,8 +163,13 @@ def main(argv=None):
             table = workflow.run_all(args.config, args.out, verbose=verbose)
             print()
             print(table)
-    except (FileNotFoundError, ValueError, IsADirectoryError, TypeError) as err:
+    except (ValueError, TypeError) as err:
         print(f"eeg-ssl {args.command}: error: {err}", file=sys.stderr)
+        return 2
+    except OSError as err:  # disk full, read-only, file-size limit, a folder for a file, ...
+        from eeg_ssl.utils.files import describe_os_error
+
+        print(f"eeg-ssl {args.command}: error: {describe_os_error(err)}", file=sys.stderr)
         return 2
     print(f"[{args.command} done in {time.perf_counter() - start:.1f} s]", file=sys.stderr)
     return 0

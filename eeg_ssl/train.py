@@ -20,8 +20,6 @@ import os
 import sys
 from pathlib import Path
 
-import yaml
-
 MODEL_KEYS = {"subjects", "encoder", "encoder_kwargs", "method", "method_kwargs",
               "group_batches"}  # fmt: skip
 RESERVED = {"method", "dataset", "run_dir", "resume", "checkpoint", "checkpoint_extra",
@@ -52,7 +50,8 @@ def main(argv=None):
     from eeg_ssl.training import pretrain
     from eeg_ssl.utils import seeded, set_log_level
 
-    from eeg_ssl.workflow import batch_groups, write_resolved
+    from eeg_ssl.utils.files import load_yaml
+    from eeg_ssl.workflow import batch_groups, check_sections, write_resolved
 
     args = build_parser().parse_args(argv)
     main_rank = os.environ.get("RANK", "0") == "0"
@@ -61,7 +60,12 @@ def main(argv=None):
     if not path.exists():
         print(f"train: error: config {str(path)!r} does not exist", file=sys.stderr)
         return 2
-    config = yaml.safe_load(path.read_text()) or {}
+    try:
+        config = load_yaml(path)  # errors name the file (and line)
+        check_sections(config, path)
+    except ValueError as err:
+        print(f"train: error: {err}", file=sys.stderr)
+        return 2
     base = path.resolve().parent
     cfg = dict(config.get("pretrain") or {})
     allowed = set(inspect.signature(pretrain).parameters) - RESERVED

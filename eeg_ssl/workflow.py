@@ -16,6 +16,7 @@ from eeg_ssl import __version__
 from eeg_ssl.io import Recipe, prepare, read_record
 from eeg_ssl.io.manifest import atomic_write_text
 from eeg_ssl.utils import package_versions
+from eeg_ssl.utils.files import check_mapping, load_yaml
 
 # torch-dependent pieces are imported in the steps that use them: `eeg-ssl prepare`
 # then runs without torch/braindecode (~0.9 GB less RSS).
@@ -23,12 +24,32 @@ from eeg_ssl.utils import package_versions
 STEPS = ("prepare", "pretrain", "evaluate")
 
 
+#: Sections of a config that are mappings, and their keys whose values are mappings too.
+SECTION_MAPPINGS = {"prepare": ("recipe", "path_rules", "read_kwargs", "dataset"),
+                    "test_prepare": ("recipe", "path_rules", "read_kwargs", "dataset"),
+                    "pretrain": ("encoder_kwargs", "method_kwargs"), "evaluate": ()}  # fmt: skip
+
+
+def check_sections(config, path):
+    """Refuse a config section (or a key in it) that is not a mapping, naming the file.
+
+    An empty section (``prepare:`` alone) becomes ``{}``.
+    """
+    for step, keys in SECTION_MAPPINGS.items():
+        if step in config:
+            config[step] = check_mapping(config[step], step, path)
+            for key in keys:
+                if key in config[step]:
+                    check_mapping(config[step][key], f"{step}: {key}", path)
+
+
 def load_config(path):
     """Read a YAML run config; relative paths in it become relative to its folder."""
     path = Path(path)
     if not path.exists():
         raise FileNotFoundError(f"Config {str(path)!r} does not exist; check the path.")
-    config = yaml.safe_load(path.read_text()) or {}
+    config = load_yaml(path)  # errors name the file (and line)
+    check_sections(config, path)
     unknown = sorted(set(config) - {"out", "seed", *STEPS})
     if unknown:
         raise ValueError(
@@ -76,16 +97,17 @@ def run_prepare(cfg, out, *, verbose=True):
         )
     recipe = Recipe.from_dict(cfg.pop("recipe", {}))
     allowed = {"subject_pattern", "on_error", "compression", "path_rules", "read_kwargs", "n_jobs",
-               "chunk_windows"}  # fmt: skip
+               "chunk_windows", "overwrite"}  # fmt: skip
     _reject_unknown("prepare", cfg, allowed)
     resolved = dict(cfg, recipe=recipe.to_dict())
     resolved.update({"dataset": dataset} if dataset else {"inputs": [str(p) for p in inputs]})
-    write_resolved(out, {"prepare": resolved})
     if dataset:
         from eeg_ssl.io.datasets import dataset_recordings
 
         inputs = dataset_recordings(**dataset)
-    return prepare(inputs, out, recipe, verbose=verbose, **cfg)
+    manifest = prepare(inputs, out, recipe, verbose=verbose, **cfg)
+    write_resolved(out, {"prepare": resolved})  # after: a refused run changes nothing
+    return manifest
 
 
 def run_pretrain(cfg, data_dir, out, *, seed=0, verbose=True):
@@ -138,6 +160,9 @@ def run_evaluate(cfg, data_dir, checkpoint, out, *, seed=0):
     _reject_unknown("evaluate", cfg, {"test_subjects", "train_subjects", "C", "device"})
     if not cfg.get("test_subjects"):
         raise ValueError("The 'evaluate' step needs 'test_subjects': the held-out subjects.")
+    from eeg_ssl.evaluation.splits import check_disjoint_subjects
+
+    check_disjoint_subjects(cfg.get("train_subjects") or (), cfg["test_subjects"])
     write_resolved(out, {"data": str(data_dir), "checkpoint": str(checkpoint), "seed": seed,
                          "evaluate": cfg})  # fmt: skip
     from eeg_ssl.evaluation import probe_checkpoint

@@ -22,7 +22,6 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-import yaml
 
 from eeg_ssl import __version__
 from eeg_ssl.data import ShardDataset
@@ -34,13 +33,14 @@ from eeg_ssl.evaluation.benchmark import (
     summarise_scores,
     verdict,
 )
-from eeg_ssl.evaluation.splits import subject_folds
+from eeg_ssl.evaluation.splits import check_disjoint_subjects, check_subject_folds, subject_folds
 from eeg_ssl.io import Recipe, prepare, read_record
 from eeg_ssl.io.manifest import atomic_write_text
 from eeg_ssl.transforms import euclidean_alignment, riemannian_alignment
 from eeg_ssl.utils import package_versions
 
-from eeg_ssl.workflow import RECORDED_PACKAGES, write_resolved
+from eeg_ssl.utils.files import check_mapping, load_yaml
+from eeg_ssl.workflow import RECORDED_PACKAGES, check_sections, write_resolved
 
 TOP_KEYS = {
     "out", "seed", "threads", "align", "align_metric", "data", "prepare", "test_data",
@@ -59,7 +59,11 @@ def load_benchmark_config(path, *, quick=False):
     path = Path(path)
     if not path.exists():
         raise FileNotFoundError(f"Config {str(path)!r} does not exist; check the path.")
-    config = yaml.safe_load(path.read_text()) or {}
+    config = load_yaml(path, what="Benchmark config")  # errors name the file (and line)
+    check_sections(config, path)
+    for key in ("quick", "supervised", "encoder_params", "label_rules"):
+        if key in config:
+            config[key] = check_mapping(config[key], key, path)
     unknown = sorted(set(config) - TOP_KEYS)
     if unknown:
         raise ValueError(
@@ -435,6 +439,7 @@ def run_benchmark(config_path, out=None, *, quick=False, seed=None, repeats=None
     if test_data:
         X_t, y_t, g_t, _, _ = load_labelled(test_data, label_rules=config.get("label_rules"),
                                             classes=classes)  # fmt: skip
+        check_disjoint_subjects(groups, g_t, names=("data", "test_data"), where=str(config_path))
         if align == "subject":
             X_t = align_subjects(X_t, g_t)
         for r in range(repeats):  # the same held-out set; other pretraining seeds
@@ -442,6 +447,7 @@ def run_benchmark(config_path, out=None, *, quick=False, seed=None, repeats=None
     else:
         for r in range(repeats):
             folds = subject_folds(groups, config.get("n_splits", 4), random_state=seed + r)
+            check_subject_folds(folds, where=f"repeat {r + 1} of {str(config_path)!r}")
             for k, (train_subjects, test_subjects) in enumerate(folds):
                 tr, te = np.isin(groups, train_subjects), np.isin(groups, test_subjects)
                 windows = (X[tr], y[tr], groups[tr], X[te], y[te], groups[te])
