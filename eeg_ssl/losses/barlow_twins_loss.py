@@ -9,6 +9,8 @@ from __future__ import annotations
 import torch.nn.functional as F
 from torch import nn
 
+from ._checks import check_embedding_pair
+
 
 def standardize(z, eps=1e-5):
     """Zero mean, unit (biased) variance per dimension over the batch, for z (B, D).
@@ -42,12 +44,7 @@ def barlow_twins_loss(z_a, z_b, lambda_param=5e-3, eps=1e-5):
     -------
     Tensor, scalar
     """
-    if z_a.ndim != 2 or z_a.shape != z_b.shape:
-        raise ValueError(
-            f"z_a and z_b must both be (B, D); got {tuple(z_a.shape)} and {tuple(z_b.shape)}."
-        )
-    if z_a.shape[0] < 2:
-        raise ValueError(f"Barlow Twins needs at least 2 windows per batch; got {z_a.shape[0]}.")
+    check_embedding_pair(z_a, z_b, "Barlow Twins")
     c = cross_correlation(z_a, z_b, eps)
     diag = c.diagonal()
     on_diag = (1.0 - diag).pow(2).sum()

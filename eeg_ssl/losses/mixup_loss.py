@@ -12,6 +12,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from ._checks import check_temperature
+
 
 def mix_batch(X, lam, partner):
     """Mix every window with a partner window of the batch.
@@ -87,9 +89,7 @@ class MixupContrastiveLoss(nn.Module):
 
     def __init__(self, temperature=0.1):
         super().__init__()
-        if not temperature > 0:
-            raise ValueError(f"'temperature' must be > 0; got {temperature!r}.")
-        self.temperature = float(temperature)
+        self.temperature = float(check_temperature(temperature))
 
     def forward(self, z_mixed, z_clean, targets):
         return mixup_contrastive_loss(z_mixed, z_clean, targets, self.temperature)

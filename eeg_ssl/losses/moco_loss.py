@@ -12,6 +12,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from ._checks import check_temperature
+
 
 def moco_logits(query, key, queue, temperature=0.2):
     """Logits of each query against its own key (column 0) and every queued key.
@@ -78,9 +80,7 @@ class MoCoLoss(nn.Module):
 
     def __init__(self, temperature=0.2):
         super().__init__()
-        if temperature <= 0:
-            raise ValueError(f"'temperature' must be > 0; got {temperature!r}.")
-        self.temperature = temperature
+        self.temperature = check_temperature(temperature)
 
     def forward(self, query, key, queue):
         return moco_loss(query, key, queue, self.temperature)

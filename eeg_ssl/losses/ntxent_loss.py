@@ -10,6 +10,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from ._checks import check_embedding_pair, check_temperature
+
 
 def nt_xent_logits(z_a, z_b, temperature):
     """Similarity logits of the 2B views, self-similarity masked out.
@@ -51,12 +53,7 @@ def nt_xent_loss(z_a, z_b, temperature=0.1):
     -------
     loss : Tensor, scalar
     """
-    if z_a.shape != z_b.shape or z_a.ndim != 2:
-        raise ValueError(
-            f"z_a and z_b must both be (B, D); got {tuple(z_a.shape)} and {tuple(z_b.shape)}."
-        )
-    if z_a.shape[0] < 2:
-        raise ValueError(f"NT-Xent needs at least 2 windows per batch; got {z_a.shape[0]}.")
+    check_embedding_pair(z_a, z_b, "NT-Xent")
     # [distributed, training engine issue 5] under DDP, contrast against every rank's views
     if torch.distributed.is_available() and torch.distributed.is_initialized():
         if torch.distributed.get_world_size() > 1:
@@ -101,9 +98,7 @@ class NTXentLoss(nn.Module):
 
     def __init__(self, temperature=0.1):
         super().__init__()
-        if temperature <= 0:
-            raise ValueError(f"'temperature' must be > 0; got {temperature!r}.")
-        self.temperature = temperature
+        self.temperature = check_temperature(temperature)
 
     def forward(self, z_a, z_b):
         return nt_xent_loss(z_a, z_b, self.temperature)

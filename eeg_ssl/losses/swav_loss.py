@@ -12,6 +12,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from ._checks import check_temperature
+
 
 @torch.no_grad()
 def sinkhorn_knopp(scores, n_iterations=3, epsilon=0.05):
@@ -124,8 +126,7 @@ class SwAVLoss(nn.Module):
 
     def __init__(self, temperature=0.1, n_iterations=3, epsilon=0.05):
         super().__init__()
-        if temperature <= 0:
-            raise ValueError(f"'temperature' must be > 0; got {temperature!r}.")
+        check_temperature(temperature)
         if int(n_iterations) < 1:
             raise ValueError(f"'n_iterations' (Sinkhorn) must be >= 1; got {n_iterations!r}.")
         if epsilon <= 0:

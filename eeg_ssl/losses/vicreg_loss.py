@@ -10,6 +10,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from ._checks import check_embedding_pair
+
 
 def invariance_term(z_a, z_b):
     """Mean squared error between the two views' embeddings, (B, D) each."""
@@ -65,12 +67,7 @@ def vicreg_loss(
     -------
     Tensor, scalar
     """
-    if z_a.ndim != 2 or z_a.shape != z_b.shape:
-        raise ValueError(
-            f"z_a and z_b must both be (B, D); got {tuple(z_a.shape)} and {tuple(z_b.shape)}."
-        )
-    if z_a.shape[0] < 2:
-        raise ValueError(f"VICReg needs at least 2 windows per batch; got {z_a.shape[0]}.")
+    check_embedding_pair(z_a, z_b, "VICReg")
     inv = invariance_term(z_a, z_b)
     # One covariance per view serves both terms: its diagonal is the unbiased variance.
     cov_a, cov_b = covariance_matrix(z_a), covariance_matrix(z_b)

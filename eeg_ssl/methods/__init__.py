@@ -3,7 +3,7 @@
 from ..utils import check_option
 from .autoencoder import Autoencoder
 from .barlow_twins import BarlowTwins
-from .base import SSLMethod
+from .base import MomentumTwoViewMethod, SSLMethod, TwoViewMethod
 from .byol import BYOL
 from .cpc import CPC
 from .mae import MaskedAutoencoder
@@ -59,6 +59,8 @@ def build_method(name, encoder, **kwargs):
 __all__ = [
     "METHODS",
     "SSLMethod",
+    "TwoViewMethod",
+    "MomentumTwoViewMethod",
     "SimCLR",
     "MoCo",
     "BYOL",

@@ -79,8 +79,6 @@ class Mixup(TwoViewMethod):
                  rate_range=(0.8, 1.25), noise_std=0.1, scale_range=(0.5, 2.0),
                  augment_probability=0.8, random_state=None):  # fmt: skip
         super().__init__(encoder)
-        if not temperature > 0:
-            raise ValueError(f"'temperature' must be > 0; got {temperature!r}.")
         self.hparams = dict(alpha=float(alpha), projection_dim=int(projection_dim),
                             hidden_dim=int(hidden_dim), temperature=float(temperature),
                             rate_range=list(rate_range), noise_std=float(noise_std),
