@@ -349,7 +349,95 @@ class TemporalShufflingTriplets(Dataset):
         return (first, middle, last, target), target
 
 
+def _largest_remainder(quotas, total):
+    """Integers summing to ``total`` closest to the non-negative ``quotas`` (Hamilton)."""
+    quotas = np.asarray(quotas, dtype=float) * total / max(float(np.sum(quotas)), 1e-12)
+    counts = np.floor(quotas).astype(int)
+    order = np.argsort(-(quotas - counts), kind="stable")
+    counts[order[: total - counts.sum()]] += 1
+    return counts
+
+
+class BalancedIndex:
+    """Which window fills each slot of an epoch, with every stratum given its share.
+
+    An epoch has ``size`` slots. Stratum ``s`` (e.g. a dataset) gets a share of them
+    proportional to ``n_s ** power`` (``power=0``: equal shares, so a large dataset does
+    not dominate; ``1``: proportional to its windows, i.e. no balancing). Within a
+    stratum the slots go to its groups (e.g. subjects) in proportion to their windows,
+    and each slot keeps its group for good, so the group of every slot
+    (:attr:`slot_groups`) can serve as the trainer's ``batch_groups``. Every epoch
+    (:meth:`set_epoch`) draws anew which windows of a group fill its slots: without
+    replacement as long as the group has windows left, then again from a fresh
+    permutation (a small stratum is repeated, a large one sub-sampled). The draw depends
+    only on ``random_state`` and the epoch, like :class:`RelativePositioningPairs`.
+
+    Parameters
+    ----------
+    strata : array-like, shape (n_windows,)
+        Stratum of each window (e.g. its dataset).
+    groups : array-like, shape (n_windows,)
+        Group of each window (e.g. its subject), nested in the strata.
+    power : float
+        Exponent of the stratum sizes in the shares, in ``[0, 1]``.
+    size : int | None
+        Slots per epoch; default ``n_windows``.
+    random_state : int | None
+
+    Attributes
+    ----------
+    indices : ndarray of int, shape (size,)
+        Window index of each slot in the current epoch.
+    slot_groups, slot_strata : ndarray, shape (size,)
+    """
+
+    def __init__(self, strata, groups, *, power=0.0, size=None, random_state=None):
+        strata, groups = np.asarray(strata), np.asarray(groups)
+        if strata.shape != groups.shape or strata.ndim != 1 or len(strata) == 0:
+            raise ValueError(
+                f"'strata' and 'groups' must be non-empty and of the same shape (n_windows,); "
+                f"got {strata.shape} and {groups.shape}."
+            )
+        if not 0.0 <= float(power) <= 1.0:
+            raise ValueError(f"'power' must be in [0, 1]; got {power!r}.")
+        size = len(strata) if size is None else int(size)
+        if size < 1:
+            raise ValueError(f"'size' must be a positive integer; got {size!r}.")
+        names, codes = np.unique(strata, return_inverse=True)
+        counts = np.bincount(codes, minlength=len(names))
+        per_stratum = _largest_remainder(counts.astype(float) ** float(power), size)
+        self._members, slot_groups, slot_strata = [], [], []
+        for s, name in enumerate(names):
+            in_s = np.flatnonzero(codes == s)
+            g_names, g_codes = np.unique(groups[in_s], return_inverse=True)
+            per_group = _largest_remainder(np.bincount(g_codes), per_stratum[s])
+            for g, g_name in enumerate(g_names):
+                if per_group[g]:
+                    self._members.append((in_s[g_codes == g], int(per_group[g])))
+                    slot_groups += [g_name] * int(per_group[g])
+                    slot_strata += [name] * int(per_group[g])
+        self.slot_groups, self.slot_strata = np.asarray(slot_groups), np.asarray(slot_strata)
+        self._seed = _base_seed(random_state)
+        self.set_epoch(0)
+
+    def set_epoch(self, epoch):
+        """Draw the windows of ``epoch``'s slots (see the class description)."""
+        rng = np.random.default_rng([self._seed, int(epoch)])
+        draws = []
+        for members, n_slots in self._members:
+            rounds = -(-n_slots // len(members))  # ceil
+            draws.append(
+                np.concatenate([rng.permutation(members) for _ in range(rounds)])[:n_slots]
+            )
+        self.indices = np.concatenate(draws)
+        return self.indices
+
+    def __len__(self):
+        return len(self.indices)
+
+
 __all__ = [
+    "BalancedIndex",
     "RecordingWindows",
     "RelativePositioningPairs",
     "TemporalShufflingTriplets",

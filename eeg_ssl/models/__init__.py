@@ -2,6 +2,7 @@
 
 from ..utils import check_option
 from .braindecode_adapter import BraindecodeAdapter
+from .channel_tokens import ChannelTokenEncoder
 from .conv_encoder import ConvEncoder
 from .covariance_encoder import CovarianceEncoder
 from .patch_transformer import PatchTransformer
@@ -13,6 +14,7 @@ ENCODERS = {
     "patch_transformer": PatchTransformer,
     "braindecode": BraindecodeAdapter,
     "covariance": CovarianceEncoder,
+    "tokens": ChannelTokenEncoder,
 }
 
 
@@ -48,6 +50,7 @@ def encoder_name(encoder):
 __all__ = [
     "ENCODERS",
     "BraindecodeAdapter",
+    "ChannelTokenEncoder",
     "ConvEncoder",
     "CovarianceEncoder",
     "PatchTransformer",
