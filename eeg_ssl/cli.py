@@ -86,6 +86,9 @@ def build_parser():
     p.add_argument("--restart", action="store_true",
                    help="discard the finished splits of an earlier run in the output folder "
                         "(by default they are read back and the run resumes)")  # fmt: skip
+    p.add_argument("--group", choices=["selection", "evaluation"],
+                   help="suite configs only: the group of tasks to run (default: selection; "
+                        "with --quick, every task)")  # fmt: skip
 
     p = sub.add_parser("run", help="prepare + pretrain + evaluate from one YAML config")
     p.add_argument("config")
@@ -155,10 +158,18 @@ def main(argv=None):
             print(workflow.run_evaluate(cfg, args.data, args.checkpoint, args.out, seed=args.seed))
         elif args.command == "benchmark":
             from eeg_ssl.evaluation.benchmark_runner import run_benchmark
+            from eeg_ssl.evaluation.suite import is_suite_config, run_suite
 
-            print(run_benchmark(args.config, args.out, quick=args.quick, seed=args.seed,
-                                repeats=args.repeats, n_jobs=args.n_jobs,
+            if os.path.exists(args.config) and is_suite_config(args.config):
+                print(run_suite(args.config, args.out, group=args.group, quick=args.quick,
                                 restart=args.restart, verbose=verbose))  # fmt: skip
+            elif args.group:
+                raise ValueError(f"--group applies to suite configs (with 'tasks'); "
+                                 f"{args.config!r} is a single benchmark.")  # fmt: skip
+            else:
+                print(run_benchmark(args.config, args.out, quick=args.quick, seed=args.seed,
+                                    repeats=args.repeats, n_jobs=args.n_jobs,
+                                    restart=args.restart, verbose=verbose))  # fmt: skip
         elif args.command == "run":
             table = workflow.run_all(args.config, args.out, verbose=verbose)
             print()

@@ -20,7 +20,7 @@ import pandas as pd
 from ..utils import logger
 from .classifier import SSLClassifier
 from .embedding import EmbeddingTransformer
-from .features import LogBandPower, riemann_features
+from .features import LogBandPower, riemann_features, xdawn_features
 from .invariance import RATES, resampling_invariance
 from .pretrainer import SSLPretrainer
 from .probe import tuned_feature_classifier
@@ -28,12 +28,15 @@ from .sweeps import FRACTIONS, label_fraction_indices, label_fraction_sweep, per
 
 #: Baselines measured in every run, by name.
 BASELINES = ("random_weights", "band_power", "riemann", "supervised")
+#: Baselines measured only when listed (``xdawn``: for event-related tasks).
+OPTIONAL_BASELINES = ("xdawn",)
 
 _BASELINE_LABELS = {
     "random_weights": "random-weights encoder",
     "band_power": "log band power",
     "riemann": "Riemann tangent space",
     "supervised": "supervised from scratch",
+    "xdawn": "Xdawn covariances + tangent space",
 }
 
 
@@ -45,6 +48,7 @@ def _frozen_rows(name, kind, transformer, data, *, fractions, seeds, probes, fit
     F_train, F_test = transformer.transform(X_train), transformer.transform(X_test)
     fit_seconds = time.perf_counter() - start
     frames = []
+    logger.info("  %s: features fitted in %.1f s; probing %s", name, fit_seconds, list(probes))
     for probe in probes:
         scores = label_fraction_sweep(F_train, y_train, g_train, F_test, y_test, g_test,
                                       fractions=fractions, seeds=seeds, kind=probe)  # fmt: skip
@@ -117,16 +121,44 @@ def _supervised_rows(data, *, encoder, encoder_params, params, fractions, seeds,
             for subject, score in per_subject_scores(y_test, pred, g_test).items():
                 rows.append(dict(fraction=fraction, seed=seed, n_train=len(idx), subject=subject,
                                  balanced_accuracy=score))  # fmt: skip
+            logger.info("  supervised: %g %% labels, seed %d (%d windows) trained in %.1f s",
+                        fraction * 100, seed, len(idx), time.perf_counter() - start)  # fmt: skip
     seconds = time.perf_counter() - start
     frame = pd.DataFrame(rows).assign(model="supervised", kind="baseline", probe="finetune")
     return frame, dict(model="supervised", fit_seconds=seconds, seconds=seconds)
+
+
+def _xdawn_rows(data, *, fractions, seeds):
+    """Xdawn covariances + tangent space + tuned linear probe, fit on each label subset.
+
+    Xdawn's spatial filters are learnt from labels, so unlike the unsupervised feature
+    baselines the whole pipeline is refit on each fraction's labelled subset (the same
+    subset as every other model's): it never sees more labels than the probe.
+    """
+    X_train, y_train, g_train, X_test, y_test, g_test = data
+    start, rows = time.perf_counter(), []
+    for fraction in fractions:
+        for seed in seeds if fraction < 1 else seeds[:1]:
+            idx = label_fraction_indices(y_train, fraction, random_state=seed)
+            features = xdawn_features()
+            F_train = features.fit_transform(X_train[idx], y_train[idx])
+            clf = tuned_feature_classifier(F_train, y_train[idx], g_train[idx],
+                                           random_state=seed)  # fmt: skip
+            pred = clf.predict(features.transform(X_test))
+            for subject, score in per_subject_scores(y_test, pred, g_test).items():
+                rows.append(dict(fraction=fraction, seed=seed, n_train=len(idx), subject=subject,
+                                 balanced_accuracy=score))  # fmt: skip
+    seconds = time.perf_counter() - start
+    logger.info("  xdawn: every label fraction in %.1f s", seconds)
+    frame = pd.DataFrame(rows).assign(model="xdawn", kind="baseline", probe="linear")
+    return frame, dict(model="xdawn", fit_seconds=seconds, seconds=seconds)
 
 
 def benchmark_split(X_train, y_train, g_train, X_test, y_test, g_test, *, sfreq, methods,
                     encoder="conv", encoder_params=None, pretrain_params=None,
                     supervised_params=None, baselines=BASELINES, fractions=FRACTIONS,
                     seeds=(0, 1, 2), probes=("linear",), X_unlabelled=None, positions=None,
-                    positions_unlabelled=None, rates=RATES,
+                    positions_unlabelled=None, rates=RATES, max_pretrain_windows=None,
                     map_dir=None, class_names=None, random_state=0, device=None,
                     verbose=None):  # fmt: skip
     """Benchmark SSL methods and baselines on one train/test split of subjects.
@@ -160,7 +192,7 @@ def benchmark_split(X_train, y_train, g_train, X_test, y_test, g_test, *, sfreq,
         (``epochs``, ``lr``, ``batch_size``, ``weight_decay``) plus ``min_steps``: fits on
         few labels get more epochs so that each takes at least that many steps.
     baselines : sequence of str
-        Subset of :data:`BASELINES`.
+        Subset of :data:`BASELINES` and :data:`OPTIONAL_BASELINES`.
     fractions, seeds
         Label fractions of the training windows and the seeds of their subsets.
     probes : sequence of "linear" | "knn"
@@ -172,8 +204,12 @@ def benchmark_split(X_train, y_train, g_train, X_test, y_test, g_test, *, sfreq,
         ``X_unlabelled`` (one entry per window), passed to :meth:`SSLPretrainer.fit` so
         that methods sampling windows within recordings (relative positioning,
         temporal shuffling) can run. Required by those methods.
+    max_pretrain_windows : int | None
+        Pretrain on a random subset of at most this many windows (a cap on the cost of
+        pretraining on large or 64-channel sets); ``None``: all of them.
     rates : sequence of float
-        Resampling rates of the invariance test (on the held-out windows).
+        Resampling rates of the invariance test (on the held-out windows); empty: no
+        invariance test.
     map_dir : str | Path | None
         Where to save PCA maps of the held-out embeddings (PNG); ``None`` skips them.
     class_names : sequence of str | None
@@ -193,9 +229,10 @@ def benchmark_split(X_train, y_train, g_train, X_test, y_test, g_test, *, sfreq,
     invariance : pandas.DataFrame
         Resampling invariance of every encoder (``model``, ``rate``, ``cosine_mean``, ...).
     """
-    unknown = sorted(set(baselines) - set(BASELINES))
+    allowed = list(BASELINES) + list(OPTIONAL_BASELINES)
+    unknown = sorted(set(baselines) - set(allowed))
     if unknown:
-        raise ValueError(f"Unknown baseline(s) {unknown}; allowed: {list(BASELINES)}.")
+        raise ValueError(f"Unknown baseline(s) {unknown}; allowed: {allowed}.")
     data = (X_train, y_train, g_train, X_test, y_test, g_test)
     if isinstance(encoder, str):
         encoder_params = {"sfreq": sfreq, **(encoder_params or {})}
@@ -222,6 +259,12 @@ def benchmark_split(X_train, y_train, g_train, X_test, y_test, g_test, *, sfreq,
         extra = (np.full(len(X_unlabelled), "unlabelled") if positions_unlabelled is None
                  else np.asarray(positions_unlabelled[0]).astype(str))  # fmt: skip
         fit_groups = np.concatenate([fit_groups, np.char.add("extra:", extra)])
+    if max_pretrain_windows is not None and len(fit_X) > max_pretrain_windows:
+        # a random subset of the pretraining windows (the probes still see every window)
+        keep = np.sort(np.random.default_rng(random_state).choice(
+            len(fit_X), size=int(max_pretrain_windows), replace=False))  # fmt: skip
+        fit_X, fit_groups = fit_X[keep], fit_groups[keep]
+        fit_positions = {key: value[keep] for key, value in fit_positions.items()}
     for name, params in methods.items():
         params = dict(pretrain_params or {}, **(params or {}))
         grid = params.pop("grid", None) or [{}]
@@ -244,6 +287,7 @@ def benchmark_split(X_train, y_train, g_train, X_test, y_test, g_test, *, sfreq,
         # hyperparameters chosen by subject-wise CV inside the training subjects only
         inner, overrides, pretrainer = max(candidates, key=lambda c: np.nan_to_num(c[0], nan=-1))
         tuning = time.perf_counter() - start
+        logger.info("  %s: pretrained in %.1f s", name, tuning)
         frame, timing = _frozen_rows(name, "ssl", _Fitted(pretrainer), data, **sweep)
         frames.append(frame)
         timings.append(dict(timing, fit_seconds=timing["fit_seconds"] + tuning,
@@ -265,6 +309,10 @@ def benchmark_split(X_train, y_train, g_train, X_test, y_test, g_test, *, sfreq,
                                          **dict(sweep, probes=("linear",)))  # fmt: skip
             frames.append(frame)
             timings.append(timing)
+    if "xdawn" in baselines:
+        frame, timing = _xdawn_rows(data, fractions=fractions, seeds=seeds)
+        frames.append(frame)
+        timings.append(timing)
     if "supervised" in baselines:
         frame, timing = _supervised_rows(data, encoder=encoder, encoder_params=encoder_params,
                                          params=supervised_params or {}, fractions=fractions,
@@ -273,8 +321,10 @@ def benchmark_split(X_train, y_train, g_train, X_test, y_test, g_test, *, sfreq,
         frames.append(frame)
         timings.append(timing)
     for name, transformer in encoders.items():
-        table = resampling_invariance(transformer, X_test, rates=rates, random_state=random_state)
-        invariance.append(table.assign(model=name))
+        if len(rates):
+            table = resampling_invariance(transformer, X_test, rates=rates,
+                                          random_state=random_state)  # fmt: skip
+            invariance.append(table.assign(model=name))
         if map_dir is not None:
             labels = y_test if class_names is None else np.asarray(class_names)[y_test]
             _save_map(Path(map_dir) / f"{name}.png", transformer, X_test, labels, g_test, name)
@@ -419,7 +469,7 @@ def verdict(summary, scores=None, *, probe="linear", high=1.0, low=0.1):
     """Which SSL methods meet the done-when criterion of the benchmark.
 
     An SSL method's frozen-encoder ``probe`` must be at least as good as the best
-    classical baseline (band power, Riemann) at ``high`` labels and better than the
+    classical baseline (band power, Riemann, Xdawn) at ``high`` labels and better than the
     supervised-from-scratch baseline at ``low`` labels (means over held-out subjects).
 
     Parameters
@@ -444,7 +494,7 @@ def verdict(summary, scores=None, *, probe="linear", high=1.0, low=0.1):
                       & np.isclose(summary["fraction"], fraction)]  # fmt: skip
         return float(row["mean"].iloc[0]) if len(row) else float("nan")
 
-    classical = [m for m in ("band_power", "riemann") if m in set(summary["model"])]
+    classical = [m for m in ("band_power", "riemann", "xdawn") if m in set(summary["model"])]
     best = max(classical, key=lambda m: score(m, high, "linear"), default=None)
     best_classical = score(best, high, "linear") if best else float("nan")
     supervised = score("supervised", low, "finetune")

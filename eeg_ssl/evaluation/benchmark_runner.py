@@ -46,7 +46,7 @@ TOP_KEYS = {
     "out", "seed", "threads", "align", "align_metric", "data", "prepare", "test_data",
     "test_prepare", "label_rules", "subjects", "unlabelled", "n_splits", "repeats", "encoder",
     "encoder_params", "methods", "pretrain", "supervised", "baselines", "fractions", "seeds",
-    "probes", "rates", "n_jobs", "quick",
+    "probes", "rates", "n_jobs", "quick", "max_pretrain_windows",
 }  # fmt: skip
 
 
@@ -488,6 +488,7 @@ def run_benchmark(config_path, out=None, *, quick=False, seed=None, repeats=None
         X_unlabelled=X_unlabelled,
         positions_unlabelled=pos_unlabelled,
         rates=config.get("rates", [0.5, 0.75, 1.25, 1.5, 2.0]),
+        max_pretrain_windows=config.get("max_pretrain_windows"),
         class_names=classes,
         verbose=False,
     )

@@ -1,4 +1,4 @@
-"""Classical EEG features for baselines: log band power and Riemannian tangent space."""
+"""Classical EEG features for baselines: log band power, Riemannian tangent space, Xdawn."""
 
 from __future__ import annotations
 
@@ -126,6 +126,38 @@ def riemann_features(*, estimator="oas", metric="riemann"):
     from sklearn.pipeline import make_pipeline
 
     return make_pipeline(Covariances(estimator=estimator), TangentSpace(metric=metric))
+
+
+def xdawn_features(*, nfilter=4, estimator="oas", metric="riemann"):
+    """Xdawn covariances mapped to the Riemannian tangent space (pyRiemann), for ERPs.
+
+    Supervised: :class:`pyriemann.estimation.XdawnCovariances` learns ``nfilter`` spatial
+    filters per class from the class-averaged responses and stacks the filtered
+    prototypes with each window (Barachant & Congedo 2014), so ``fit`` needs ``y``.
+
+    Parameters
+    ----------
+    nfilter : int
+        Xdawn filters per class (at most the number of channels).
+    estimator, metric : str
+        Covariance estimator and tangent-space metric.
+
+    Returns
+    -------
+    pipeline : sklearn.pipeline.Pipeline
+        ``(n, C, T) -> (n, d * (d + 1) / 2)`` with ``d = 2 * n_classes * min(nfilter, C)``.
+    """
+    try:
+        from pyriemann.estimation import XdawnCovariances
+        from pyriemann.tangentspace import TangentSpace
+    except ImportError as err:  # pragma: no cover - depends on the environment
+        raise ImportError(
+            "The Xdawn baseline needs pyRiemann: pip install 'eeg-ssl[riemann]'"
+        ) from err
+    from sklearn.pipeline import make_pipeline
+
+    return make_pipeline(XdawnCovariances(nfilter=nfilter, estimator=estimator),
+                         TangentSpace(metric=metric))  # fmt: skip
 
 
 for _method in (LogBandPower.fit, LogBandPower.transform):

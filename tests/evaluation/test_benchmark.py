@@ -190,8 +190,8 @@ def test_cli_benchmark__writes_tables_and_plot(tmp_path, sample_dir, capsys):
 
 
 def test_cli_benchmark__temporal_methods_get_window_positions(tmp_path, sample_dir, capsys):
-    from eeg_ssl.io import Recipe, prepare
     from eeg_ssl.cli import main
+    from eeg_ssl.io import Recipe, prepare
 
     extra = tmp_path / "extra"  # an unlabelled corpus: its windows' positions are used too
     prepare(sorted(sample_dir.glob("sub-0[78]_*.edf")), extra,
@@ -220,8 +220,8 @@ def test_cli_benchmark__bad_config_is_named(tmp_path, sample_dir, capsys):
 def test_cli_benchmark__align_subject_whitens_every_subject(tmp_path, sample_dir, capsys,
                                                           monkeypatch):  # fmt: skip
     import eeg_ssl.evaluation.benchmark_runner as runner
-    from eeg_ssl.transforms import mean_covariance
     from eeg_ssl.cli import main
+    from eeg_ssl.transforms import mean_covariance
 
     seen = []
 
@@ -250,8 +250,8 @@ def test_cli_benchmark__align_subject_whitens_every_subject(tmp_path, sample_dir
 def test_cli_benchmark__align_metric_riemann_uses_the_riemannian_mean(tmp_path, sample_dir,
                                                                       capsys, monkeypatch):  # fmt: skip
     import eeg_ssl.evaluation.benchmark_runner as runner
-    from eeg_ssl.transforms import mean_covariance, riemannian_alignment
     from eeg_ssl.cli import main
+    from eeg_ssl.transforms import mean_covariance, riemannian_alignment
 
     seen = []
 
@@ -373,8 +373,8 @@ def test_cli_benchmark__other_config_does_not_reuse_finished_splits(tmp_path, sa
 def test_cli_benchmark__repeats_hold_every_subject_out_once_per_repeat(tmp_path, sample_dir,
                                                                         monkeypatch):  # fmt: skip
     import eeg_ssl.evaluation.benchmark_runner as runner
-    from eeg_ssl.evaluation import subject_folds
     from eeg_ssl.cli import main
+    from eeg_ssl.evaluation import subject_folds
 
     calls = []
     real_split = runner.benchmark_split
@@ -439,8 +439,8 @@ def test_cli_benchmark__empty_methods_run_the_baselines_only(tmp_path, sample_di
 
 
 def test_labels_from_sources__file_name_rules(tmp_path, sample_dir):
-    from eeg_ssl.io import prepare
     from eeg_ssl.evaluation.benchmark_runner import labels_from_sources, load_labelled
+    from eeg_ssl.io import prepare
 
     prepare(str(sample_dir / "sub-0[12]_*.edf"), tmp_path / "p", {"sfreq": 64.0, "h_freq": 30.0},
             subject_pattern="sub-([^_]+)", verbose=False)  # fmt: skip
@@ -476,10 +476,10 @@ def test_benchmark_configs__all_load_and_name_known_parts():
     from pathlib import Path
 
     from eeg_ssl.evaluation import SSLPretrainer
+    from eeg_ssl.evaluation.benchmark_runner import load_benchmark_config
     from eeg_ssl.methods import METHODS
     from eeg_ssl.models import ENCODERS
     from eeg_ssl.models.braindecode_adapter import braindecode_model_class
-    from eeg_ssl.evaluation.benchmark_runner import load_benchmark_config
 
     folder = Path(__file__).resolve().parents[2] / "pipelines" / "benchmarks"
     settings = set(inspect.signature(SSLPretrainer).parameters) | {"grid"}
@@ -577,3 +577,42 @@ def test_run_in_processes__a_failed_split_is_named_and_the_others_stopped(tmp_pa
     # the endless split was terminated (it is joined before the error is raised, so had
     # it kept running, this test would not end), and nothing was stored
     assert finished == [] and store.load(0) is None and store.load(1) is None
+
+
+def test_benchmark_split__xdawn_is_refit_on_each_label_subset():
+    X, y, g = simulate_windows(64, 4, 64, sfreq=64.0, n_subjects=4, effect=2.0, random_state=0)
+    tr, te = g < 2, g >= 2
+    scores, timings, _ = benchmark_split(
+        X[tr], y[tr], g[tr], X[te], y[te], g[te], sfreq=64.0, methods={},
+        baselines=("xdawn",), fractions=(0.25, 1.0), seeds=(0, 1), rates=(), verbose=False,
+    )  # fmt: skip
+    assert set(scores["model"]) == {"xdawn"} and list(timings["model"]) == ["xdawn"]
+    # the pipeline sees the labels of its subset only: 25 % of 32 windows, then all
+    assert sorted(set(scores["n_train"])) == [8, 32]
+    assert scores["balanced_accuracy"].between(0, 1).all()
+    with pytest.raises(ValueError, match=r"Unknown baseline\(s\) \['xdawm'\].*'xdawn'"):
+        benchmark_split(X[tr], y[tr], g[tr], X[te], y[te], g[te], sfreq=64.0, methods={},
+                        baselines=("xdawm",))  # fmt: skip
+
+
+def test_benchmark_split__max_pretrain_windows_caps_pretraining(monkeypatch):
+    from eeg_ssl.evaluation import benchmark
+
+    seen = []
+
+    class Recording(benchmark.SSLPretrainer):
+        def fit(self, X, *args, **kwargs):
+            seen.append(len(X))
+            return super().fit(X, *args, **kwargs)
+
+    monkeypatch.setattr(benchmark, "SSLPretrainer", Recording)
+    X, y, g = simulate_windows(48, 4, 64, sfreq=64.0, n_subjects=4, random_state=0)
+    tr, te = g < 2, g >= 2
+    scores, _, _ = benchmark_split(
+        X[tr], y[tr], g[tr], X[te], y[te], g[te], sfreq=64.0, methods={"simclr": {}},
+        encoder_params=TINY, pretrain_params={"epochs": 1, "batch_size": 8},
+        baselines=(), fractions=(1.0,), seeds=(0,), rates=(), max_pretrain_windows=10,
+        verbose=False,
+    )  # fmt: skip
+    assert seen == [10]
+    assert scores["n_train"].iloc[0] == tr.sum()  # the probe still sees every window

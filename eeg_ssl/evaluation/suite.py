@@ -1,0 +1,383 @@
+"""``eeg-ssl benchmark SUITE.yaml``: one recipe on several cross-subject tasks, one table.
+
+A suite config (``pipelines/benchmarks/suite.yaml``) holds the SSL recipe under test
+(encoder, methods, pretraining), the protocol shared by every task (baselines, label
+fractions, seeds, probes), a ``selection`` and an ``evaluation`` group of tasks, and per
+task how its recordings are prepared and scored. Each task is prepared once (cached),
+read as arrays and run by :func:`~eeg_ssl.evaluation.tasks.run_task`; the suite writes
+``table.md`` (the SSL gain per task and label fraction, next to the gaps to the best
+classical pipeline and to supervised training), ``gains.csv``, ``scores.csv``, and per
+task its summary, under ``out``.
+"""
+
+from __future__ import annotations
+
+import copy
+import time
+from itertools import zip_longest
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import yaml
+
+from ..io import Recipe, prepare
+from ..io.manifest import atomic_write_text
+from ..io.sources import file_recordings
+from ..utils import logger, use_log_level
+from .benchmark import BASELINES, markdown_table, paired_difference, summarise_scores
+from .tasks import METRICS, corpus_available, run_task
+
+SUITE_KEYS = {
+    "out", "prepared", "seed", "threads", "encoder", "encoder_params", "methods", "pretrain",
+    "pretrain_on", "max_pretrain_windows", "supervised", "baselines", "fractions", "seeds",
+    "probes", "n_splits", "max_subjects", "max_windows", "groups", "tasks", "corpora", "quick",
+}  # fmt: skip
+TASK_KEYS = {"prepare", "metric", "n_splits", "subjects", "max_subjects", "extra_baselines",
+             "fractions", "quick"}  # fmt: skip
+PRETRAIN_SOURCES = ("train", "others", "transductive")
+GROUPS = ("selection", "evaluation")
+CLASSICAL = ("band_power", "riemann", "xdawn")
+SMOKE = ("SMOKE RUN (--quick): tiny encoder, 1 epoch, few subjects and windows per task. "
+         "It checks that every code path runs; its numbers mean nothing.")  # fmt: skip
+
+
+def is_suite_config(path):
+    """Whether a benchmark YAML is a suite (has ``tasks``) rather than a single benchmark."""
+    config = yaml.safe_load(Path(path).read_text()) or {}
+    return isinstance(config, dict) and "tasks" in config
+
+
+def load_suite_config(path, *, quick=False):
+    """Read a suite config; ``quick`` applies the ``quick`` sections (suite and tasks).
+
+    Relative paths (``out``, ``prepared``, ``prepare.inputs``) are resolved against the
+    config's folder. Unknown keys, groups naming unknown tasks and unknown metrics or
+    pretraining sources are errors.
+    """
+    path = Path(path)
+    if not path.exists():
+        raise FileNotFoundError(f"Suite config {str(path)!r} does not exist; check the path.")
+    config = copy.deepcopy(yaml.safe_load(path.read_text()) or {})
+    _check_keys(config, SUITE_KEYS, str(path))
+    overrides = config.pop("quick", {}) or {}
+    if quick:
+        _check_keys(overrides, SUITE_KEYS, f"the 'quick' section of {str(path)!r}")
+        config.update(overrides)
+    base = path.resolve().parent
+
+    def resolve(p):
+        return str(p) if Path(p).is_absolute() else str((base / p).resolve())
+
+    for key in ("out", "prepared"):
+        if config.get(key):
+            config[key] = resolve(config[key])
+    tasks, corpora = config.get("tasks") or {}, config.get("corpora") or {}
+    for name, task in {**tasks, **corpora}.items():
+        _check_keys(task, TASK_KEYS, f"task {name!r} of {str(path)!r}")
+        task_quick = task.pop("quick", {}) or {}
+        if quick:  # the suite's quick folds win over a task's own
+            task.update(task_quick, **{k: overrides[k] for k in ("n_splits",) if k in overrides})
+        section = task.get("prepare") or {}
+        if not section.get("inputs"):
+            raise ValueError(f"Task {name!r} of {str(path)!r} needs 'prepare: {{inputs: ...}}'.")
+        inputs = section["inputs"]
+        section["inputs"] = [resolve(p) for p in ([inputs] if isinstance(inputs, str) else inputs)]
+        if task.get("metric", "subject") not in METRICS:
+            raise ValueError(f"Invalid value for 'metric' of task {name!r}: allowed "
+                             f"{list(METRICS)}; got {task['metric']!r}.")  # fmt: skip
+    groups = config.get("groups") or {}
+    for group, names in groups.items():
+        if group not in GROUPS:
+            raise ValueError(f"Invalid group {group!r} in {str(path)!r}: allowed {list(GROUPS)}.")
+        unknown = sorted(set(names) - set(tasks))
+        if unknown:
+            raise ValueError(f"Group {group!r} names unknown task(s) {unknown}; tasks are "
+                             f"{sorted(tasks)}.")  # fmt: skip
+    bad = sorted(set(config.get("pretrain_on") or ["train"]) - set(PRETRAIN_SOURCES))
+    if bad:
+        raise ValueError(f"Invalid value(s) {bad} for 'pretrain_on': allowed "
+                         f"{list(PRETRAIN_SOURCES)}.")  # fmt: skip
+    return config
+
+
+def _check_keys(section, allowed, where):
+    if not isinstance(section, dict):
+        raise ValueError(f"Expected a mapping in {where}; got {type(section).__name__}.")
+    unknown = sorted(set(section) - allowed)
+    if unknown:
+        raise ValueError(f"Unknown key(s) {unknown} in {where}; allowed: {sorted(allowed)}.")
+
+
+def select_recordings(section, *, subjects=None, max_subjects=None):
+    """The task's recordings, optionally restricted to some subjects.
+
+    ``max_subjects`` keeps the first subjects in an order that alternates between the
+    recordings' raw labels (so that a quick run of a set whose subjects each have one
+    class, such as Bonn's segments, still sees every class). Returns an empty list when
+    the inputs match no file (the data are absent).
+    """
+    try:
+        recordings = file_recordings(section["inputs"], path_rules=section.get("path_rules"),
+                                     read_kwargs=section.get("read_kwargs"))  # fmt: skip
+    except FileNotFoundError:
+        return []
+    recordings = [r for r in recordings if Path(r.path).exists()]
+    if subjects is not None:
+        recordings = [r for r in recordings if r.subject in {str(s) for s in subjects}]
+    if max_subjects is not None:
+        by_label = {}
+        for rec in recordings:
+            by_label.setdefault(rec.label, []).append(rec.subject)
+        columns = zip_longest(*[sorted(set(v)) for v in by_label.values()])
+        order = [s for many in columns for s in many if s is not None]
+        chosen = list(dict.fromkeys(order))[: int(max_subjects)]
+        recordings = [r for r in recordings if r.subject in chosen]
+    return recordings
+
+
+def _prepare_task(name, task, folder, *, max_subjects):
+    """Prepare a task's recordings into ``folder`` (reused when already done)."""
+    section = dict(task["prepare"])
+    recordings = select_recordings(section, subjects=task.get("subjects"),
+                                   max_subjects=task.get("max_subjects", max_subjects))  # fmt: skip
+    if not recordings:
+        return None
+    start = time.perf_counter()
+    kwargs = {k: v for k, v in section.items() if k not in ("inputs", "path_rules", "read_kwargs",
+                                                            "recipe")}  # fmt: skip
+    prepare(recordings, folder, Recipe.from_dict(section.get("recipe", {})), verbose=False,
+            **kwargs)  # MNE's logs are long  # fmt: skip
+    logger.info("%s: %d recordings prepared in %s (%.0f s)", name, len(recordings), folder,
+                time.perf_counter() - start)  # fmt: skip
+    return folder
+
+
+def _task_settings(config, task):
+    baselines = list(config.get("baselines", BASELINES)) + list(task.get("extra_baselines", []))
+    return dict(
+        methods=config.get("methods", {"simclr": {}}) or {},
+        encoder=config.get("encoder", "conv"),
+        encoder_params=config.get("encoder_params"),
+        pretrain_params=config.get("pretrain"),
+        supervised_params=config.get("supervised"),
+        baselines=list(dict.fromkeys(baselines)),
+        fractions=task.get("fractions", config.get("fractions", [0.01, 0.1, 1.0])),
+        seeds=config.get("seeds", [0, 1, 2]),
+        probes=config.get("probes", ["linear"]),
+        max_pretrain_windows=config.get("max_pretrain_windows"),
+    )
+
+
+def gain_table(scores, *, task, metric):
+    """The SSL gain of each pretrained encoder on one task, per label fraction.
+
+    Every comparison is paired per held-out subject (``metric="subject"``) or per fold
+    (``"pooled"``): pretrained minus the same architecture with random weights, minus
+    the best classical pipeline at that fraction (band power, Riemann, Xdawn), minus
+    supervised training from scratch.
+    """
+    summary = summarise_scores(scores)
+    rows = []
+    ssl = summary.loc[summary["kind"] == "ssl", ["model", "probe"]].drop_duplicates()
+    for fraction in sorted(summary["fraction"].unique()):
+        at = summary[np.isclose(summary["fraction"], fraction)].set_index(["model", "probe"])
+
+        def mean(model, probe="linear", at=at):
+            return float(at.loc[(model, probe), "mean"]) if (model, probe) in at.index else np.nan
+
+        classical = [m for m in CLASSICAL if (m, "linear") in at.index]
+        best = max(classical, key=mean, default=None)
+        for model, probe in ssl.itertuples(index=False):
+            row = dict(task=task, metric=metric, fraction=fraction, model=model, probe=probe,
+                       pretrained=mean(model, probe), random_weights=mean("random_weights", probe),
+                       best_classical=best, best_classical_score=mean(best) if best else np.nan,
+                       supervised=mean("supervised", "finetune"))  # fmt: skip
+            for label, reference, ref_probe in (("gain", "random_weights", probe),
+                                                ("vs_classical", best, "linear"),
+                                                ("vs_supervised", "supervised", "finetune")):  # fmt: skip
+                paired = (paired_difference(scores, model, reference, fraction=fraction,
+                                            probe=probe, reference_probe=ref_probe)
+                          if reference else dict(diff=np.nan, se=np.nan, wins=0, n=0))  # fmt: skip
+                for key in ("diff", "se", "wins", "n"):
+                    row[f"{label}_{key}"] = paired[key]
+            rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def _pm(row, label):
+    diff, se = row[f"{label}_diff"], row[f"{label}_se"]
+    if not np.isfinite(diff):
+        return ""
+    se_text = f" ± {se:.3f}" if np.isfinite(se) else ""
+    return f"{diff:+.3f}{se_text} ({int(row[f'{label}_wins'])}/{int(row[f'{label}_n'])})"
+
+
+def gains_markdown(gains, groups):
+    """The suite's headline table (markdown), one row per task, fraction and SSL model."""
+    header = ["group", "task", "paired by", "labels", "model", "pretrained", "random weights",
+              "SSL gain (wins/n)", "best classical", "vs best classical", "supervised",
+              "vs supervised"]  # fmt: skip
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    for row in gains.to_dict("records"):
+        paired = "subject" if row["metric"] == "subject" else "fold (pooled)"
+        cells = [groups.get(row["task"], ""), row["task"], paired, f"{row['fraction'] * 100:g}%",
+                 f"{row['model']} ({row['probe']})", f"{row['pretrained']:.3f}",
+                 f"{row['random_weights']:.3f}", _pm(row, "gain"),
+                 f"{row['best_classical']}: {row['best_classical_score']:.3f}",
+                 _pm(row, "vs_classical"), f"{row['supervised']:.3f}",
+                 _pm(row, "vs_supervised")]  # fmt: skip
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def run_suite(config_path, out=None, *, group=None, quick=False, tasks=None, restart=False,
+              verbose=True):  # fmt: skip
+    """Run the tasks of a suite config and write the combined table; return it (markdown).
+
+    Parameters
+    ----------
+    config_path : str | Path
+        The suite YAML.
+    out : str | Path | None
+        Output folder (default: the config's ``out``).
+    group : "selection" | "evaluation" | None
+        The group of tasks to run. ``None``: with ``quick`` every task (a smoke run);
+        otherwise the ``selection`` group: the evaluation group runs once per recipe,
+        only when asked for by name.
+    quick : bool
+        Apply the ``quick`` sections (a smoke run for CI; its numbers mean nothing).
+    tasks : list of str | None
+        Run only these tasks (of the group).
+    restart : bool
+        Discard finished folds of an earlier run in ``out`` (default: resume).
+    """
+    from .benchmark_runner import _fingerprint, _SplitStore  # the runner's resume store
+
+    start = time.perf_counter()
+    config = load_suite_config(config_path, quick=quick)
+    groups = config.get("groups") or {}
+    if group is not None and group not in GROUPS:
+        raise ValueError(f"Invalid value for 'group': allowed {list(GROUPS)}; got {group!r}.")
+    if group is None:
+        names = list(config["tasks"]) if quick else list(groups.get("selection", []))
+    else:
+        names = list(groups.get(group, []))
+    if tasks is not None:
+        names = [n for n in names if n in set(tasks)]
+    group_of = {n: g for g, members in groups.items() for n in members}
+    out = Path(out or config.get("out") or "runs/benchmarks/suite").resolve()
+    # a quick run prepares its few recordings beside its results; a full run reuses the
+    # config's cache of prepared folders
+    prepared = (
+        Path(config["prepared"]) if config.get("prepared") and not quick else out / "prepared"
+    )
+    restart = restart or quick  # a smoke run never resumes
+    from ..workflow import write_resolved
+
+    write_resolved(out, dict(config, out=str(out), quick=bool(quick), group=group, run=names))
+    import torch
+
+    torch.set_num_threads(int(config.get("threads", 1)))
+    seed = int(config.get("seed", 0))
+    all_scores, all_gains, notes, sizes = [], [], [], []
+    with use_log_level(verbose):
+        for name in names:
+            task = config["tasks"][name]
+            task_start = time.perf_counter()
+            folder = _prepare_task(name, task, prepared / name,
+                                   max_subjects=config.get("max_subjects"))  # fmt: skip
+            if folder is None:
+                notes.append(f"{name}: skipped, its recordings were not found "
+                             f"({task['prepare']['inputs']}).")  # fmt: skip
+                logger.warning(notes[-1])
+                continue
+            from .benchmark_runner import load_labelled
+
+            X, y, g, classes, sfreq = load_labelled(folder)
+            max_windows = config.get("max_windows")
+            if max_windows is not None and len(X) > max_windows:  # quick: a random subset
+                keep = np.sort(np.random.default_rng(seed).choice(len(X), int(max_windows),
+                                                                  replace=False))  # fmt: skip
+                X, y, g = X[keep], y[keep], g[keep]
+            metric = task.get("metric", "subject")
+            settings = _task_settings(config, task)
+            fingerprint = _fingerprint(dict(settings, task=name, metric=metric, seed=seed,
+                                            n_splits=task.get("n_splits", 4)), [X, y, g])  # fmt: skip
+            store = _SplitStore(out / name / "splits", fingerprint, restart=restart)
+            scores, timings = run_task(
+                X, y, g, sfreq=sfreq, n_splits=task.get("n_splits", config.get("n_splits", 4)),
+                metric=metric, class_names=classes, random_state=seed, store=store, name=name,
+                verbose=verbose, **settings,
+            )  # fmt: skip
+            scores = scores.assign(task=name)
+            summary = summarise_scores(scores, timings)
+            atomic_write_text(out / name / "summary.csv", summary.to_csv(index=False))
+            atomic_write_text(out / name / "table.md", markdown_table(summary) + "\n")
+            all_scores.append(scores)
+            if (summary["kind"] == "ssl").any():
+                all_gains.append(gain_table(scores, task=name, metric=metric))
+            seconds = time.perf_counter() - task_start
+            sizes.append(dict(group=group_of.get(name, ""), task=name, metric=metric,
+                              windows=len(X), shape=f"{X.shape[1]} x {X.shape[2]} @ {sfreq:g} Hz",
+                              groups=len(set(g)), classes=", ".join(classes),
+                              folds=task.get("n_splits", config.get("n_splits", 4)),
+                              seconds=round(seconds)))  # fmt: skip
+            logger.info("%s: done in %.0f s", name, seconds)
+    for source in config.get("pretrain_on") or ["train"]:
+        if source != "train" and names:
+            notes.append(_cross_dataset_note(source))
+            logger.warning(notes[-1])
+    return _write_report(out, all_scores, all_gains, sizes, notes, group_of, quick=quick,
+                         group=group, seconds=time.perf_counter() - start)  # fmt: skip
+
+
+def _cross_dataset_note(source):
+    """HOOK (issue 18, point 4): rows pretrained on other datasets' windows.
+
+    ``pretrain_on: others`` (leave-one-dataset-out: the other tasks' and the corpora's
+    prepared folders) and ``transductive`` (those + the task's own) pretrain one encoder
+    over mixed montages, built by :func:`~eeg_ssl.evaluation.tasks.pretraining_dataset`
+    from :class:`eeg_ssl.data.CorpusDataset`. Until that is wired in here, those rows
+    are not run, and the table says so.
+    """
+    if corpus_available():
+        return (f"pretrain_on {source!r} not run: eeg_ssl.data.CorpusDataset exists but the "
+                f"suite does not use it yet (eeg_ssl.evaluation.tasks.pretraining_dataset).")  # fmt: skip
+    return (f"pretrain_on {source!r} not run: it needs eeg_ssl.data.CorpusDataset (issue 18, "
+            f"point 3), not in this version of eeg-ssl.")  # fmt: skip
+
+
+def _write_report(out, all_scores, all_gains, sizes, notes, group_of, *, quick, group, seconds):
+    sizes = pd.DataFrame(sizes)
+    gains = pd.concat(all_gains, ignore_index=True) if all_gains else pd.DataFrame()
+    if all_scores:
+        atomic_write_text(out / "scores.csv",
+                          pd.concat(all_scores, ignore_index=True).to_csv(index=False))  # fmt: skip
+    atomic_write_text(out / "gains.csv", gains.to_csv(index=False))
+    atomic_write_text(out / "tasks.csv", sizes.to_csv(index=False))
+    report = [SMOKE, ""] if quick else []
+    report += [
+        f"Suite: {group or ('every task' if quick else 'selection')} group. Balanced accuracy "
+        f"on held-out subjects ('paired by subject': the mean over subjects, every comparison "
+        f"paired per subject) or, for tasks without subjects, balanced accuracy pooled over "
+        f"the test windows of each fold ('paired by fold'). SSL gain = pretrained minus the "
+        f"same architecture with random weights; 'vs' columns: paired differences "
+        f"(mean ± standard error, wins/n).",
+        "",
+        gains_markdown(gains, group_of) if len(gains) else "(no SSL method in this run)",
+        "",
+        "Tasks:",
+        "",
+        sizes.to_string(index=False) if len(sizes) else "(no task ran)",
+    ]
+    if notes:
+        report += ["", "Notes:", ""] + [f"- {note}" for note in notes]
+    report += ["", f"Total wall time: {seconds:.0f} s"]
+    text = "\n".join(report)
+    atomic_write_text(out / "table.md", text + "\n")
+    return text
+
+
+__all__ = ["gain_table", "is_suite_config", "load_suite_config", "run_suite",
+           "select_recordings"]  # fmt: skip

@@ -1,0 +1,223 @@
+"""One benchmark task from arrays and explicit folds: :func:`run_task`.
+
+The benchmark runner (``eeg-ssl benchmark CONFIG``) reads a prepared folder and makes
+its own subject-wise folds; :func:`run_task` takes the windows, labels, groups and
+(optionally) the folds as arrays, so any dataset, split or metric can be benchmarked
+from Python, and the suite (:mod:`eeg_ssl.evaluation.suite`) runs every task through it.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from ..utils import logger, use_log_level
+from .benchmark import BASELINES, benchmark_split
+from .splits import subject_folds
+from .sweeps import FRACTIONS
+
+#: How a task is scored. ``"subject"``: balanced accuracy on each held-out subject, and
+#: comparisons paired per subject. ``"pooled"``: balanced accuracy over all test windows
+#: of a fold, and comparisons paired per fold: for tasks whose label is constant within a
+#: subject, or whose groups are not subjects (segments), where per-subject balanced
+#: accuracy is undefined.
+METRICS = ("subject", "pooled")
+
+
+def task_folds(y, groups, *, n_splits=4, metric="subject", random_state=0):
+    """Folds by group: every group (subject, segment) is tested exactly once.
+
+    Parameters
+    ----------
+    y, groups : ndarray, shape (n_windows,)
+    n_splits : int
+    metric : "subject" | "pooled"
+        ``"subject"``: subjects assigned to folds at random
+        (:func:`~eeg_ssl.evaluation.splits.subject_folds`); ``"pooled"``: groups assigned
+        so that each fold holds every class in about its overall proportion
+        (``StratifiedGroupKFold``; a group whose label is constant, such as a Bonn
+        segment, is then never the only one of its class in a training set).
+
+    Returns
+    -------
+    folds : list of (ndarray, ndarray)
+        ``(train_indices, test_indices)`` of the windows, as scikit-learn's splitters
+        give them.
+    """
+    groups = np.asarray(groups).astype(str)
+    if metric == "pooled":
+        from sklearn.model_selection import StratifiedGroupKFold
+
+        cv = StratifiedGroupKFold(n_splits, shuffle=True, random_state=random_state)
+        return [(np.asarray(tr), np.asarray(te)) for tr, te in cv.split(groups, y, groups)]
+    folds = []
+    for train_subjects, test_subjects in subject_folds(groups, n_splits,
+                                                       random_state=random_state):  # fmt: skip
+        folds.append((np.flatnonzero(np.isin(groups, train_subjects)),
+                      np.flatnonzero(np.isin(groups, test_subjects))))  # fmt: skip
+    return folds
+
+
+def _check_folds(folds, groups, n_windows):
+    checked = []
+    for k, fold in enumerate(folds):
+        try:
+            train, test = (np.asarray(part, dtype=int) for part in fold)
+        except (TypeError, ValueError) as err:
+            raise ValueError(
+                f"Fold {k} of 'folds' is not a (train_indices, test_indices) pair of window "
+                f"indices ({err}); give folds as scikit-learn splitters yield them."
+            ) from err
+        if len(train) == 0 or len(test) == 0:
+            raise ValueError(f"Fold {k} of 'folds' has an empty training or test set.")
+        if max(train.max(), test.max()) >= n_windows or min(train.min(), test.min()) < 0:
+            raise ValueError(f"Fold {k} of 'folds' indexes windows outside 0..{n_windows - 1}.")
+        shared = sorted(set(groups[train]) & set(groups[test]))
+        if shared:
+            raise ValueError(
+                f"Fold {k} of 'folds' has group(s) {shared[:5]} in both its training and its "
+                f"test windows: held-out groups (subjects) must be unseen in training."
+            )
+        checked.append((train, test))
+    return checked
+
+
+def run_task(X, y, groups, *, sfreq, folds=None, n_splits=4, metric="subject", methods=None,
+             encoder="conv", encoder_params=None, pretrain_params=None, supervised_params=None,
+             baselines=BASELINES, fractions=FRACTIONS, seeds=(0, 1, 2), probes=("linear",),
+             X_unlabelled=None, max_pretrain_windows=None, class_names=None, random_state=0,
+             store=None, name="task", verbose=None):  # fmt: skip
+    """Benchmark SSL methods and baselines on one task, given as arrays.
+
+    Parameters
+    ----------
+    X : ndarray, shape (n_windows, n_chans, n_times)
+    y : ndarray of int, shape (n_windows,)
+    groups : ndarray, shape (n_windows,)
+        Subject (or, without subjects, segment/recording) of each window; no group is
+        ever in both the training and the test windows of a fold.
+    sfreq : float
+        Sampling rate in Hz.
+    folds : list of (array, array) | None
+        ``(train_indices, test_indices)`` per fold (e.g. from a scikit-learn splitter);
+        ``None``: :func:`task_folds` with ``n_splits`` and ``metric``.
+    metric : "subject" | "pooled"
+        See :data:`METRICS`. With ``"pooled"`` the ``subject`` column of the scores holds
+        the fold (``"fold0"``, ...), so that paired comparisons pair folds.
+    methods, encoder, encoder_params, pretrain_params, supervised_params, baselines, \
+fractions, seeds, probes, max_pretrain_windows
+        As in :func:`~eeg_ssl.evaluation.benchmark.benchmark_split`.
+    X_unlabelled : ndarray, shape (n_extra, n_chans, n_times) | None
+        Extra unlabelled windows added to every fold's pretraining set.
+    random_state : int
+        Seed of the folds (when made here), of pretraining and of the random weights.
+    store : eeg_ssl.evaluation.benchmark_runner._SplitStore | None
+        Where finished folds are kept, so an interrupted task resumes (the suite gives one).
+    name : str
+        Name of the task in the progress log.
+    verbose : bool | str | None
+        Level of the progress log (one line per fold, model and supervised fit).
+
+    Returns
+    -------
+    scores : pandas.DataFrame
+        One row per model, probe, fraction, seed and held-out subject (or fold), with
+        ``split``.
+    timings : pandas.DataFrame
+        Seconds per model and fold.
+    """
+    if metric not in METRICS:
+        raise ValueError(f"Invalid value for 'metric': allowed {list(METRICS)}; got {metric!r}.")
+    X, y = np.asarray(X), np.asarray(y)
+    groups = np.asarray(groups).astype(str)
+    if X.ndim != 3 or not len(X) == len(y) == len(groups):
+        raise ValueError(
+            f"X must be (n_windows, n_chans, n_times) with one label and one group per window; "
+            f"got X {X.shape}, y {y.shape}, groups {groups.shape}."
+        )
+    if folds is None:
+        folds = task_folds(y, groups, n_splits=n_splits, metric=metric,
+                           random_state=random_state)  # fmt: skip
+    folds = _check_folds(list(folds), groups, len(X))
+    methods = {"simclr": {}} if methods is None else methods
+    all_scores, all_timings = [], []
+    with use_log_level(verbose):
+        for k, (train, test) in enumerate(folds):
+            stored = store.load(k) if store is not None else None
+            if stored is not None:
+                logger.info("%s: fold %d/%d read back from %s", name, k + 1, len(folds),
+                            store.path(k))  # fmt: skip
+                all_scores.append(stored[0])
+                all_timings.append(stored[1])
+                continue
+            start = time.perf_counter()
+            logger.info("%s: fold %d/%d: %d training windows (%d groups), %d test windows "
+                        "(%d groups)", name, k + 1, len(folds), len(train),
+                        len(set(groups[train])), len(test), len(set(groups[test])))  # fmt: skip
+            # pooled: one score over every test window of the fold
+            g_test = np.full(len(test), f"fold{k}") if metric == "pooled" else groups[test]
+            scores, timings, invariance = benchmark_split(
+                X[train], y[train], groups[train], X[test], y[test], g_test, sfreq=sfreq,
+                methods=methods, encoder=encoder, encoder_params=encoder_params,
+                pretrain_params=pretrain_params, supervised_params=supervised_params,
+                baselines=baselines, fractions=fractions, seeds=seeds, probes=probes,
+                X_unlabelled=X_unlabelled, rates=(), max_pretrain_windows=max_pretrain_windows,
+                class_names=class_names, random_state=random_state, verbose=False,
+            )  # fmt: skip
+            scores, timings = scores.assign(split=k), timings.assign(split=k)
+            if store is not None:
+                store.save(k, scores, timings, invariance)
+            logger.info("%s: fold %d/%d done in %.0f s", name, k + 1, len(folds),
+                        time.perf_counter() - start)  # fmt: skip
+            all_scores.append(scores)
+            all_timings.append(timings)
+    return pd.concat(all_scores, ignore_index=True), pd.concat(all_timings, ignore_index=True)
+
+
+def corpus_available():
+    """Whether :class:`eeg_ssl.data.CorpusDataset` (pretraining across datasets) exists."""
+    try:
+        from eeg_ssl.data import CorpusDataset  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+def pretraining_dataset(folders, *, sfreq=None, max_windows=None, random_state=None):
+    """HOOK (issue 18, point 3): the unlabelled pretraining set made of prepared folders.
+
+    Leave-one-dataset-out pretraining (``pretrain_on: others`` / ``transductive`` in the
+    suite) mixes montages and rates, which needs :class:`eeg_ssl.data.CorpusDataset`
+    and a channel-agnostic encoder. Until ``CorpusDataset`` is in the package this raises
+    ``NotImplementedError`` and the suite reports those rows as not run; pretraining on
+    the task's own training windows (``pretrain_on: train``) does not go through here.
+
+    Parameters
+    ----------
+    folders : list of str | Path
+        Prepared folders (unlabelled windows are used; labels are ignored).
+    sfreq : float | None
+        Common rate of the corpus.
+    max_windows : int | None
+        A random subset of at most this many windows.
+    random_state : int | None
+
+    Returns
+    -------
+    dataset : eeg_ssl.data.CorpusDataset
+    """
+    try:
+        from eeg_ssl.data import CorpusDataset
+    except ImportError as err:
+        raise NotImplementedError(
+            "Pretraining across datasets needs eeg_ssl.data.CorpusDataset (issue 18, point "
+            "3), which this version of eeg-ssl does not have yet."
+        ) from err
+    del max_windows, random_state  # used once the corpus can be subsampled (see the hook)
+    return CorpusDataset([Path(f) for f in folders], sfreq=sfreq, channels="union")
+
+
+__all__ = ["METRICS", "corpus_available", "pretraining_dataset", "run_task", "task_folds"]

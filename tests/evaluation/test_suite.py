@@ -1,0 +1,165 @@
+"""The benchmark suite: run_task on arrays and folds, the gain table, the suite config,
+and the --quick smoke run on the real recordings."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+import yaml
+from sklearn.model_selection import GroupKFold
+
+from eeg_ssl.evaluation.suite import (
+    gain_table,
+    is_suite_config,
+    load_suite_config,
+    run_suite,
+    select_recordings,
+)
+from eeg_ssl.evaluation.tasks import run_task, task_folds
+from eeg_ssl.simulation import simulate_windows
+
+SUITE = Path(__file__).resolve().parents[2] / "pipelines" / "benchmarks" / "suite.yaml"
+TINY = dict(encoder_params={"n_outputs": 8, "n_filters": 4, "n_blocks": 2},
+            methods={"simclr": {"method_params": {"projection_dim": 8, "hidden_dim": 16}}},
+            pretrain_params={"epochs": 1, "batch_size": 16},
+            supervised_params={"epochs": 1, "min_steps": 2}, seeds=(0,))  # fmt: skip
+
+
+@pytest.fixture(autouse=True, scope="module")
+def _one_thread():
+    n = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(n)
+
+
+@pytest.fixture(scope="module")
+def windows():
+    return simulate_windows(72, 4, 128, sfreq=64.0, n_subjects=6, effect=2.0, random_state=0)
+
+
+def test_run_task__explicit_folds_score_their_held_out_subjects(windows):
+    X, y, g = windows
+    folds = list(GroupKFold(2).split(X, y, g))
+    scores, timings = run_task(X, y, g, sfreq=64.0, folds=folds, fractions=(0.5, 1.0),
+                               baselines=("random_weights", "supervised"), **TINY)  # fmt: skip
+    for k, (_, test) in enumerate(folds):
+        held_out = set(scores.loc[scores["split"] == k, "subject"])
+        assert held_out == {str(s) for s in set(g[test])}
+    assert set(scores["model"]) == {"simclr", "random_weights", "supervised"}
+    assert set(timings["split"]) == {0, 1}
+    assert scores["balanced_accuracy"].between(0, 1).all()
+
+
+def test_run_task__pooled_metric_scores_each_fold_once(windows):
+    X, y, g = windows
+    scores, _ = run_task(X, y, g, sfreq=64.0, n_splits=2, metric="pooled", fractions=(1.0,),
+                         baselines=("band_power",), **dict(TINY, methods={}))  # fmt: skip
+    assert sorted(set(scores["subject"])) == ["fold0", "fold1"]
+    assert len(scores) == 2  # one pooled score per fold
+
+
+def test_run_task__fold_sharing_a_subject_is_refused(windows):
+    X, y, g = windows
+    folds = [(np.arange(0, 40), np.arange(30, 72))]
+    with pytest.raises(ValueError, match="in both its training and its test windows"):
+        run_task(X, y, g, sfreq=64.0, folds=folds, **TINY)
+
+
+def test_run_task__bad_metric_is_named(windows):
+    X, y, g = windows
+    with pytest.raises(ValueError, match="Invalid value for 'metric'.*'pooled'"):
+        run_task(X, y, g, sfreq=64.0, metric="window", **TINY)
+
+
+def test_task_folds__pooled_folds_hold_every_class():
+    groups = np.repeat(np.arange(12), 5).astype(str)  # 12 segments of 5 windows
+    y = np.repeat([0, 0, 0, 0, 0, 0, 1, 1, 1, 2, 2, 2], 5)  # one class per segment
+    for train, test in task_folds(y, groups, n_splits=3, metric="pooled"):
+        assert set(y[train]) == set(y[test]) == {0, 1, 2}
+        assert not set(groups[train]) & set(groups[test])
+
+
+def _scores(deltas, reference=0.6):
+    """Per-subject scores of a pretrained model, its random weights and the baselines."""
+    rows = []
+    for subject, delta in enumerate(deltas):
+        for model, kind, probe, score in (("ssl", "ssl", "linear", reference + delta),
+                                          ("random_weights", "baseline", "linear", reference),
+                                          ("riemann", "baseline", "linear", reference + 0.1),
+                                          ("band_power", "baseline", "linear", reference - 0.1),
+                                          ("supervised", "baseline", "finetune", reference)):  # fmt: skip
+            rows.append(dict(model=model, kind=kind, probe=probe, fraction=1.0, seed=0,
+                             n_train=10, subject=str(subject), balanced_accuracy=score))  # fmt: skip
+    return pd.DataFrame(rows)
+
+
+def test_gain_table__paired_against_random_weights_and_best_classical():
+    gains = gain_table(_scores([0.1, 0.2, -0.1, 0.2]), task="t", metric="subject")
+    row = gains.iloc[0]
+    assert row["gain_diff"] == pytest.approx(0.1)
+    assert row["gain_se"] == pytest.approx(np.std([0.1, 0.2, -0.1, 0.2], ddof=1) / 2)
+    assert (row["gain_wins"], row["gain_n"]) == (3, 4)
+    assert row["best_classical"] == "riemann"
+    assert row["vs_classical_diff"] == pytest.approx(0.0)
+    assert row["vs_supervised_diff"] == pytest.approx(0.1)
+
+
+def test_load_suite_config__lead_groups_and_every_task(shared_data):
+    config = load_suite_config(SUITE)
+    assert is_suite_config(SUITE)
+    assert config["groups"] == {
+        "selection": ["eegmat", "eegmmidb-eyes"],
+        "evaluation": ["eegmmidb-fists", "ssvep-exo", "muse-p300", "bonn"],
+    }
+    assert config["tasks"]["bonn"]["metric"] == "pooled"
+    from eeg_ssl.methods import METHODS
+    from eeg_ssl.models import ENCODERS
+
+    assert config["encoder"] in ENCODERS and set(config["methods"]) <= set(METHODS)
+    assert "xdawn" in config["tasks"]["muse-p300"]["extra_baselines"]
+    quick = load_suite_config(SUITE, quick=True)
+    assert all(task["n_splits"] == 2 for task in quick["tasks"].values())
+
+
+def test_load_suite_config__group_naming_an_unknown_task(tmp_path):
+    config = yaml.safe_load(SUITE.read_text())
+    config["groups"]["evaluation"].append("eegmatt")
+    path = tmp_path / "suite.yaml"
+    path.write_text(yaml.safe_dump(config))
+    with pytest.raises(ValueError, match=r"names unknown task\(s\) \['eegmatt'\]"):
+        load_suite_config(path)
+
+
+def test_select_recordings__max_subjects_alternates_labels(shared_data):
+    section = load_suite_config(SUITE)["tasks"]["bonn"]["prepare"]
+    recordings = select_recordings(section, max_subjects=10)
+    assert len(recordings) == 10
+    assert sorted({r.label for r in recordings}) == ["A", "B", "C", "D", "E"]
+    section = dict(section, inputs=[str(shared_data / "absent" / "*.txt")])
+    assert select_recordings(section) == []
+
+
+def test_run_suite__quick_runs_tasks_and_writes_the_table(tmp_path, shared_data):
+    text = run_suite(SUITE, tmp_path, quick=True, tasks=["eegmmidb-eyes", "bonn"],
+                     verbose=False)  # fmt: skip
+    assert text.startswith("SMOKE RUN (--quick)")
+    gains = pd.read_csv(tmp_path / "gains.csv")
+    assert set(gains["task"]) == {"eegmmidb-eyes", "bonn"}
+    assert set(gains.loc[gains["task"] == "bonn", "metric"]) == {"pooled"}
+    tasks = pd.read_csv(tmp_path / "tasks.csv")
+    assert set(tasks["group"]) == {"selection", "evaluation"}
+    assert "fold (pooled)" in (tmp_path / "table.md").read_text()
+
+
+@pytest.mark.slow
+def test_run_suite__quick_every_task(tmp_path, shared_data):
+    run_suite(SUITE, tmp_path, quick=True, verbose=False)
+    tasks = pd.read_csv(tmp_path / "tasks.csv")
+    assert set(tasks["task"]) == set(load_suite_config(SUITE)["tasks"])
+    scores = pd.read_csv(tmp_path / "scores.csv")
+    assert "xdawn" in set(scores.loc[scores["task"] == "muse-p300", "model"])
