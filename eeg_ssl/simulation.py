@@ -163,7 +163,8 @@ def make_sample_data(out_dir, *, n_subjects=6, duration=120.0, sfreq=128.0, rand
     """Write the project's ``sample_data/`` EDF files.
 
     One file per subject, ``sub-XX_task-sim_eeg.edf``, written with
-    :func:`mne.export.export_raw` (EDF, 16-bit).
+    :func:`mne.export.export_raw` (EDF, 16-bit), which writes EDF through ``edfio``:
+    a core dependency of eeg-ssl, also its lean EDF reader for ``prepare``.
 
     Returns
     -------

@@ -49,6 +49,7 @@ def main(argv=None):
     from eeg_ssl.models import build_encoder
     from eeg_ssl.training import pretrain
     from eeg_ssl.utils import seeded, set_log_level
+    from eeg_ssl.utils.report import finish_report
 
     from eeg_ssl.utils.files import load_yaml
     from eeg_ssl.workflow import batch_groups, check_sections, write_resolved
@@ -111,6 +112,7 @@ def main(argv=None):
         **engine,
     )
     if main_rank:
+        finish_report(out)
         print(f"Trained {len(history)} epoch(s); final loss {history[-1]['loss']:.4f}; "
               f"checkpoint {out / 'checkpoint.pt'}")  # fmt: skip
     return 0

@@ -16,6 +16,7 @@ from eeg_ssl import __version__
 from eeg_ssl.io import Recipe, prepare, read_record
 from eeg_ssl.io.manifest import atomic_write_text
 from eeg_ssl.utils import package_versions
+from eeg_ssl.utils.report import RECORDED_PACKAGES, finish_report, utc_now, write_report
 from eeg_ssl.utils.files import check_mapping, load_yaml
 
 # torch-dependent pieces are imported in the steps that use them: `eeg-ssl prepare`
@@ -73,18 +74,18 @@ def load_config(path):
     return config
 
 
-#: Packages whose versions can change a run's numbers; recorded with every run.
-RECORDED_PACKAGES = ("torch", "numpy", "scipy", "scikit-learn", "mne", "braindecode", "h5py",
-                     "pyriemann")  # fmt: skip
-
-
-def write_resolved(folder, config):
-    """Write the resolved config (plus versions) as ``config.yaml`` in ``folder``."""
+def write_resolved(folder, config, *, started=None):
+    """Write the resolved config (plus versions) as ``config.yaml`` in ``folder``, and
+    start its ``reproducibility.json`` (:func:`eeg_ssl.utils.report.write_report`;
+    ``started``: the run's start time when it began before this call)."""
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     resolved = dict(config, eeg_ssl_version=__version__, python=platform.python_version(),
                     versions=package_versions(RECORDED_PACKAGES))  # fmt: skip
     atomic_write_text(folder / "config.yaml", yaml.safe_dump(resolved, sort_keys=False))
+    data = config.get("data")  # the prepared folder a step reads
+    write_report(folder, config=config, data=data if isinstance(data, (str, Path)) else None,
+                 started=started)  # fmt: skip
 
 
 def run_prepare(cfg, out, *, verbose=True):
@@ -105,8 +106,11 @@ def run_prepare(cfg, out, *, verbose=True):
         from eeg_ssl.io.datasets import dataset_recordings
 
         inputs = dataset_recordings(**dataset)
+    started = utc_now()
     manifest = prepare(inputs, out, recipe, verbose=verbose, **cfg)
-    write_resolved(out, {"prepare": resolved})  # after: a refused run changes nothing
+    # after: a refused run changes nothing
+    write_resolved(out, {"prepare": resolved}, started=started)
+    finish_report(out, data=out)
     return manifest
 
 
@@ -152,6 +156,7 @@ def run_pretrain(cfg, data_dir, out, *, seed=0, verbose=True):
         verbose=verbose,
     )
     atomic_write_text(out / "history.csv", pd.DataFrame(history).to_csv(index=False))
+    finish_report(out)
     return out / "checkpoint.pt"
 
 
@@ -172,6 +177,7 @@ def run_evaluate(cfg, data_dir, checkpoint, out, *, seed=0):
     out = Path(out)
     atomic_write_text(out / "scores.csv", scores.to_csv(index=False))
     atomic_write_text(out / "probe.md", table + "\n")
+    finish_report(out)
     return table
 
 
@@ -209,7 +215,9 @@ def run_all(config_path, out=None, *, verbose=True):
     )
     eval_cfg = dict(config["evaluate"])
     eval_cfg.setdefault("train_subjects", config["pretrain"].get("subjects"))
-    return run_evaluate(eval_cfg, data_dir, checkpoint, out / "evaluate", seed=seed)
+    table = run_evaluate(eval_cfg, data_dir, checkpoint, out / "evaluate", seed=seed)
+    finish_report(out, data=data_dir)
+    return table
 
 
 def batch_groups(dataset, group_batches):

@@ -10,7 +10,7 @@ from .dataset import ShardDataset
 
 
 def to_braindecode(root, *, subjects=None, labelled_only=False, classes=None):
-    """A braindecode ``BaseConcatDataset`` of ``WindowsDataset``s, one per shard.
+    """A braindecode ``BaseConcatDataset``: one ``WindowsDataset`` per shard.
 
     Windows are loaded into memory (as ``mne.EpochsArray`` in volts when the shards
     hold a voltage unit); the description has subject, session, task, run and shard,

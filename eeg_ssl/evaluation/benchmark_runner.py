@@ -40,6 +40,7 @@ from eeg_ssl.transforms import euclidean_alignment, riemannian_alignment
 from eeg_ssl.utils import package_versions
 
 from eeg_ssl.utils.files import check_mapping, load_yaml
+from eeg_ssl.utils.report import finish_report
 from eeg_ssl.workflow import RECORDED_PACKAGES, check_sections, write_resolved
 
 TOP_KEYS = {
@@ -574,6 +575,7 @@ def run_benchmark(config_path, out=None, *, quick=False, seed=None, repeats=None
                      title=f"{Path(config_path).stem}: held-out subjects")  # fmt: skip
     except ImportError as err:
         print(f"No plot: {err}")
+    finish_report(out, data={"data": data, "test_data": test_data} if test_data else data)
     return "\n".join(report)
 
 

@@ -91,7 +91,7 @@ class TensorBoardLog:
             from torch.utils.tensorboard import SummaryWriter
         except ImportError:
             logger.info(
-                "TensorBoard logging is off: install it with `pip install tensorboard` "
+                "TensorBoard logging is off: install it with `pip install 'eeg-ssl[tensorboard]'` "
                 "(the CSV logs are always written)."
             )
             return
