@@ -111,6 +111,145 @@ def run_braindecode(files, out, n_jobs, resample_method):
                 torch_imported="torch" in sys.modules)  # fmt: skip
 
 
+def read_edf_bare(path):
+    """The samples of a plain EDF file, float64 volts (n_chans, n_times): NumPy only.
+
+    The bare pipeline's reader: the fixed EDF header fields, one ``np.fromfile`` of the
+    data records and one calibration; annotation signals are skipped.
+    """
+    import numpy as np
+
+    with open(path, "rb") as fid:
+        head = fid.read(256)
+        n_header, n_records = int(head[184:192]), int(head[236:244])
+        n_signals = int(head[252:256])
+        fields = fid.read(n_header - 256)
+
+    def field(offset, width, kind):  # one header field of every signal
+        start = offset * n_signals
+        return [kind(fields[start + i * width : start + (i + 1) * width].decode().strip() or 0)
+                for i in range(n_signals)]  # fmt: skip
+
+    labels = field(0, 16, str)
+    # per-signal blocks: label 16, transducer 80, unit 8, phys min 8, max 8, dig min 8,
+    # max 8, prefiltering 80, samples per record 8
+    units = field(96, 8, str)
+    pmin, pmax = field(104, 8, float), field(112, 8, float)
+    dmin, dmax = field(120, 8, float), field(128, 8, float)
+    spr = field(216, 8, int)
+    records = np.fromfile(path, "<i2", offset=n_header).reshape(n_records, sum(spr))
+    keep = [i for i, lab in enumerate(labels) if lab != "EDF Annotations"]
+    starts = np.cumsum([0] + spr[:-1])
+    out = np.empty((len(keep), n_records * spr[keep[0]]))
+    for row, i in enumerate(keep):
+        gain = (pmax[i] - pmin[i]) / (dmax[i] - dmin[i])
+        scale = {"uV": 1e-6, "mV": 1e-3}.get(units[i], 1.0)
+        out[row] = records[:, starts[i] : starts[i] + spr[i]].ravel()
+        out[row] = (out[row] * gain + (pmin[i] - gain * dmin[i])) * scale
+    return out
+
+
+def run_bare(files, out):
+    """A bare NumPy/SciPy floor: read, band-pass + resample in one FFT, window, write.
+
+    What a speed-minded script does, without any care for edges or input: reads with
+    :func:`read_edf_bare`, one float32 real FFT per recording, multiplied by the
+    magnitude response of the same MNE filter design (0.5-40 Hz, zero phase) and cut to
+    the 128 Hz band, one inverse FFT (no padding: circular edges), 2 s windows, one
+    ``.npy`` file per recording (no provenance, no manifest, no fsync). The FFT work
+    equals the fused engine's; it is a floor, not a correct pipeline.
+    """
+    import mne
+    import numpy as np
+    from scipy import fft as sp_fft
+
+    Path(out).mkdir(parents=True, exist_ok=True)
+    sfreq, new_sfreq = 160.0, 128.0  # eegmmidb
+    h = mne.filter.create_filter(None, sfreq, 0.5, 40.0, verbose="error")
+    responses = {}
+
+    def one(i, path):
+        x = read_edf_bare(path).astype(np.float32)
+        n_times = x.shape[1]
+        n_new = int(round(n_times * new_sfreq / sfreq))
+        if n_times not in responses:
+            responses[n_times] = np.abs(sp_fft.rfft(h, n_times))[: n_new // 2 + 1].astype(
+                np.float32
+            )
+        spectrum = sp_fft.rfft(x, axis=-1)[:, : n_new // 2 + 1]
+        spectrum *= responses[n_times]
+        z = sp_fft.irfft(spectrum, n_new, axis=-1) * np.float32(1e6 * new_sfreq / sfreq)
+        n_win = n_new // 256
+        # (C, n_win * 256) -> (n_win, C, 256)
+        windows = z[:, : n_win * 256].reshape(len(z), n_win, 256).transpose(1, 0, 2)
+        np.save(Path(out) / f"{i:05d}.npy", np.ascontiguousarray(windows, dtype=np.float32))
+        return n_win
+
+    one(0, files[0])  # untimed warm-up (imports, first calls), as for the other sides
+    t, cpu = time.perf_counter(), _cpu_seconds()
+    n = sum(one(i, path) for i, path in enumerate(files))
+    dt = time.perf_counter() - t
+    return dict(windows=n, seconds=dt, peak_mb=_peak_mb(), cpu_seconds=_cpu_seconds() - cpu,
+                torch_imported="torch" in sys.modules)  # fmt: skip
+
+
+def run_profile(files, out, engine, lean=True):
+    """``prepare`` at ``n_jobs=1`` with each stage's wall time summed over recordings.
+
+    Stages are timed by wrapping the functions ``prepare`` calls (one
+    ``time.perf_counter`` pair per call: no profiler overhead on MNE's many small
+    calls). ``lean=False`` reads every EDF file with MNE's reader instead of the lean
+    one.
+    """
+    import functools
+    import importlib
+
+    from eeg_ssl.io import Recipe
+    from eeg_ssl.utils import retain_freed_memory
+
+    prep, recipe_mod, sources = (
+        importlib.import_module(f"eeg_ssl.io.{name}") for name in ("prepare", "recipe", "sources")
+    )
+    retain_freed_memory()
+    totals = {}
+
+    def wrap(module, name, stage):
+        func = getattr(module, name)
+
+        @functools.wraps(func)
+        def timed(*args, **kwargs):
+            t = time.perf_counter()
+            try:
+                return func(*args, **kwargs)
+            finally:
+                totals[stage] = totals.get(stage, 0.0) + time.perf_counter() - t
+
+        setattr(module, name, timed)
+
+    if not lean:
+        reader = sources.read_raw
+        sources.read_raw = functools.partial(reader, lean=False)
+    wrap(sources, "read_raw", "read: header, info, annotations (lean reader: + samples)")
+    wrap(recipe_mod, "_load", "read: samples (Raw.get_data)")
+    wrap(recipe_mod, "fused_filter_resample", "filter + resample (fused)")
+    wrap(recipe_mod, "fir_filter", "filter (fast)")
+    wrap(recipe_mod.mne.filter, "resample", "resample (fast)")
+    wrap(prep, "preprocess", "preprocess, all steps")
+    wrap(prep, "window_preprocessed", "windowing")
+    wrap(prep, "write_shard", "HDF5 write (write_shard)")
+    wrap(prep, "commit_file", "fsync + rename (background thread, overlaps)")
+    wrap(sources, "file_sha256", "sha256 of the file")
+    wrap(prep, "_wait_for_commits", "wait for the last fsyncs")
+    wrap(prep, "_finish", "manifest + prepare.json (2 fsyncs)")
+    recipe = Recipe(picks=("eeg",), l_freq=0.5, h_freq=40.0, sfreq=128.0, window_seconds=2.0,
+                    engine=engine)  # fmt: skip
+    prep.prepare(files[:1], f"{out}_warmup", recipe, verbose=False)
+    totals.clear()
+    t = time.perf_counter()
+    manifest = prep.prepare(files, out, recipe, verbose=False)
+    return dict(windows=len(manifest), seconds=time.perf_counter() - t, stages=totals)
+
+
 def run_loaders(eeg_dir, bd_dir, batch_size, seed, read_threads=None):
     """One fresh process: first and second shuffled pass of each loader, windows/s."""
     import torch
@@ -275,6 +414,21 @@ def _print_row(name, setting, res):
           f"torch imported: {res['torch_imported']}")  # fmt: skip
 
 
+def _profile_report(files, tmp, args):
+    """Stage times of ``prepare`` (n_jobs=1), lean and MNE EDF reader, fresh processes."""
+    for engine in args.engines:
+        for lean in (True, False):
+            for round_ in range(args.repeats):
+                res = _sub(dict(kind="profile", files=files, engine=engine, lean=lean,
+                                out=str(tmp / f"profile_{engine}_{lean}_{round_}")))  # fmt: skip
+                reader = "lean EDF reader" if lean else "MNE EDF reader"
+                print(f"prepare engine={engine}, {reader}, round {round_ + 1}: "
+                      f"{res['windows']} windows in {res['seconds']:.2f} s = "
+                      f"{_rate(res):.0f} windows/s (load {_load()})")  # fmt: skip
+                for stage, seconds in res["stages"].items():
+                    print(f"  {stage:>58}: {seconds:6.2f} s ({seconds / res['seconds']:6.1%})")
+
+
 def _loader_report(eeg_dir, bd_dir, args):
     """Loader passes in ``--loader-repeats`` fresh processes per setting; medians.
 
@@ -396,6 +550,12 @@ def main(argv=None):
         action="store_true",
         help="only compare chunk sizes / compression (on the first 28 recordings)",
     )
+    p.add_argument(
+        "--profile",
+        action="store_true",
+        help="only time prepare's stages (n_jobs=1, each --engines entry, lean and MNE EDF "
+        "reader), each in a fresh process",
+    )
     p.add_argument("--worker", help=argparse.SUPPRESS)
     args = p.parse_args(argv)
     if args.worker:
@@ -403,7 +563,8 @@ def main(argv=None):
         kind = job.pop("kind")
         funcs = {"eeg_ssl": run_eeg_ssl, "braindecode": run_braindecode, "loaders": run_loaders,
                  "gather": run_gather, "chunks": run_chunk_study,
-                 "bandwidth": run_bandwidth}  # fmt: skip
+                 "bandwidth": run_bandwidth, "bare": run_bare,
+                 "profile": run_profile}  # fmt: skip
         func = funcs[kind]
         print(json.dumps(func(**job)))
         return 0
@@ -421,6 +582,9 @@ def main(argv=None):
             return 0
         print(f"corpus: {len(files)} recordings (symlinks to {args.data}), "
               f"{os.cpu_count()} CPUs; load average before: {_load()}")  # fmt: skip
+        if args.profile:
+            _profile_report(files, tmp, args)
+            return 0
         print("prepare (read -> pick EEG -> band-pass 0.5-40 Hz -> resample 128 Hz -> 2 s "
               "windows -> save); each run in a fresh process:")  # fmt: skip
         rows = []
@@ -449,12 +613,27 @@ def main(argv=None):
                                 resample_method=method))  # fmt: skip
                 res["out"] = str(tmp / f"bd_{tag}_{len(rows)}")
                 rows.append(("braindecode 1.8.1", setting, res))
-                for name, _s, r in rows[-len(engines) - 1 :]:
+                n_new = len(engines) + 1
+                if setting == head:  # the bare NumPy/SciPy pipeline, same round
+                    res = _sub(dict(kind="bare", files=files, out=str(tmp / f"bare_{len(rows)}")))
+                    rows.append(("bare NumPy/SciPy", setting, res))
+                    n_new += 1
+                    mine = rows[-n_new][2]  # the first engine, the command's setting
+                    print(f"    round {_ + 1}: eeg-ssl engine={engines[0][0]} "
+                          f"{_rate(mine) / _rate(rows[-2][2]):.2f}x braindecode, "
+                          f"{_rate(mine) / _rate(res):.2f}x the bare pipeline (load "
+                          f"{_load()})")  # fmt: skip
+                for name, _s, r in rows[-n_new:]:
                     _print_row(name, setting, r)
                     if name not in best or r["seconds"] < best[name]["seconds"]:
                         best[name] = r
             bd = best["braindecode 1.8.1"]
             for name, mine in best.items():
+                if name.startswith("eeg-ssl") and "bare NumPy/SciPy" in best:
+                    print(f"    -> {name} vs the bare NumPy/SciPy pipeline (fastest runs): "
+                          f"{_rate(mine) / _rate(best['bare NumPy/SciPy']):.2f}x in windows/s, "
+                          f"{_rate(mine, 'cpu_seconds') / _rate(best['bare NumPy/SciPy'], 'cpu_seconds'):.2f}x "
+                          f"in windows per CPU-second")  # fmt: skip
                 if name.startswith("eeg-ssl"):
                     print(f"    -> {name} vs braindecode, n_jobs={j}, resample={method} (fastest "
                           f"runs): {_rate(mine) / _rate(bd):.1f}x in windows/s, "

@@ -6,6 +6,7 @@ import pytest
 
 from eeg_ssl.io import Recipe, preprocess
 from eeg_ssl.io.filtering import fir_filter, fused_filter_resample, mne_fir, reflect_limited_pad
+from eeg_ssl.io.read import read_raw
 
 # Stated tolerance of engine="fused" against MNE's Raw.filter then Raw.resample at the
 # exact ratio (npad=0 where n_times * 128 / 160 is an integer), as fractions of the peak
@@ -17,7 +18,8 @@ FUSED_EDGES = 2e-2  # first/last second, where MNE pads the filtered signal (mea
 @pytest.mark.parametrize("name", ["S001/S001R04.edf", "S002/S002R01.edf"])
 def test_fused__within_stated_tolerance_of_mne_at_the_exact_ratio(shared_data, name):
     raw = mne.io.read_raw(shared_data / "eegmmidb" / name, verbose="error")
-    fused = preprocess(raw.copy(), Recipe(engine="fused", picks=("eeg",))).data
+    assert Recipe().engine == "fused"  # the default recipe: what this test holds to MNE
+    fused = preprocess(raw.copy(), Recipe(picks=("eeg",))).data
     filtered = raw.copy().load_data().pick("eeg").filter(0.5, 40.0, verbose="error")
     assert filtered.n_times * 4 % 5 == 0  # 160 -> 128 Hz: an exact FFT grid with npad=0
     exact = filtered.resample(128.0, npad=0, verbose="error").get_data(units="uV")
@@ -26,6 +28,30 @@ def test_fused__within_stated_tolerance_of_mne_at_the_exact_ratio(shared_data, n
     assert diff[:, 128:-128].max() <= FUSED_INTERIOR * peak
     assert diff.max() <= FUSED_EDGES * peak
     assert Recipe(engine="fused").hash() != Recipe(engine="fast").hash()
+
+
+@pytest.mark.parametrize(("dataset", "name"), [("eegmmidb", "S003/S003R02.edf"),
+                                              ("eegmat", "Subject01_1.edf")])  # fmt: skip
+def test_default_recipe__within_stated_tolerance_of_mne_read_by_the_lean_reader(
+    shared_data, dataset, name
+):
+    # what `eeg-ssl prepare` does by default (lean EDF reader, fused engine) against MNE's
+    # reader, Raw.filter and Raw.resample at the exact ratio, on real EDF files
+    path = shared_data / dataset / name
+    sfreq = mne.io.read_raw(path, verbose="error").info["sfreq"]
+    raw = read_raw(path)
+    assert type(raw).__name__ == "RawEDFLean"
+    new_sfreq = 128.0
+    out = preprocess(raw, Recipe(picks=("eeg",)))  # 0.5-40 Hz, 128 Hz
+    ref = mne.io.read_raw_edf(path, preload=True, verbose="error").pick("eeg")
+    ref.filter(0.5, 40.0, verbose="error")
+    assert (ref.n_times * new_sfreq / sfreq).is_integer()  # an exact grid with npad=0
+    exact = ref.resample(new_sfreq, npad=0, verbose="error").get_data(units="uV")
+    assert out.data.shape == exact.shape
+    peak, diff = np.abs(exact).max(), np.abs(out.data - exact)
+    edge = int(new_sfreq)
+    assert diff[:, edge:-edge].max() <= FUSED_INTERIOR * peak
+    assert diff.max() <= FUSED_EDGES * peak
 
 
 @pytest.mark.parametrize(
