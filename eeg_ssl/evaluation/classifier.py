@@ -19,14 +19,13 @@ from ..training.trainer import default_device
 from ..utils import check_option, seeded, torch_generator
 from ..utils.logs import progress_enabled
 from .embedding import (
+    INPUT_PARAMS_DOC,
     WINDOWS_DOC,
     WindowsMixin,
-    as_windows,
     check_positive_int,
     embed_windows,
-    resolve_encoder,
-    window_sfreq,
 )
+from .recording import torch_threads
 
 
 class SSLClassifier(WindowsMixin, ClassifierMixin, BaseEstimator):
@@ -41,7 +40,8 @@ class SSLClassifier(WindowsMixin, ClassifierMixin, BaseEstimator):
     ----------
     encoder : str | torch.nn.Module | Path | SSLPretrainer
         A key of :data:`eeg_ssl.models.ENCODERS` (random initial weights), a module
-        (copied), a checkpoint path, or a fitted :class:`SSLPretrainer`.
+        (copied), a checkpoint path, a :func:`~eeg_ssl.models.save_pretrained` folder
+        (or Hugging Face repo id), or a fitted :class:`SSLPretrainer`.
     encoder_params : dict | None
         Keyword arguments of a registry encoder.
     mode : "linear" | "finetune"
@@ -55,8 +55,7 @@ class SSLClassifier(WindowsMixin, ClassifierMixin, BaseEstimator):
         Class weights in the loss: inversely to class frequency, by class label, or none.
     device : str | None
         ``None`` uses CUDA when available.
-    units : str
-        Units in which ``mne.Epochs`` input is read.
+    %(input_params)s
     random_state : int | None
         Seed of the random weights, the head and the shuffling order.
     verbose : bool | str | None
@@ -73,11 +72,16 @@ class SSLClassifier(WindowsMixin, ClassifierMixin, BaseEstimator):
         Fitted window shape (``n_features_in_ = n_chans_ * n_times_``).
     history_ : list of dict
         Fine-tuning loss per epoch (empty for ``"linear"``).
+    recording_facts_ : dict
+        What the training data looked like (channels, ``sfreq``, ``units``, window,
+        amplitude scale); input is checked against them (see
+        :class:`EmbeddingTransformer`).
     """
 
     def __init__(self, encoder="conv", *, encoder_params=None, mode="linear", C=1.0, epochs=20,
                  batch_size=64, lr=1e-3, weight_decay=1e-4, class_weight="balanced",
-                 device=None, units="uV", random_state=None, verbose=None):  # fmt: skip
+                 device=None, units=None, resample=False, threads=None, random_state=None,
+                 verbose=None):  # fmt: skip
         self.encoder = encoder
         self.encoder_params = encoder_params
         self.mode = mode
@@ -89,6 +93,8 @@ class SSLClassifier(WindowsMixin, ClassifierMixin, BaseEstimator):
         self.class_weight = class_weight
         self.device = device
         self.units = units
+        self.resample = resample
+        self.threads = threads
         self.random_state = random_state
         self.verbose = verbose
 
@@ -115,16 +121,19 @@ class SSLClassifier(WindowsMixin, ClassifierMixin, BaseEstimator):
         if not isinstance(self.class_weight, dict):
             check_option("class_weight", self.class_weight, ["balanced", None])
         check_positive_int(self.batch_size, "batch_size")
-        sfreq = window_sfreq(X)  # None for arrays
-        X = as_windows(X, units=self.units, allow_2d=True)
         if y is None:
             raise ValueError("SSLClassifier requires y to be passed, but the target y is None.")
         y = column_or_1d(y, warn=True)
+        check_classification_targets(y)
+        with torch_threads(self.threads):
+            return self._fit(X, y)
+
+    def _fit(self, X, y):
+        X, encoder = self._fit_windows(X)
         if len(y) != len(X):
             raise ValueError(
                 f"X and y have inconsistent numbers of samples: {len(X)} windows, {len(y)} labels."
             )
-        check_classification_targets(y)
         encoder_ = LabelEncoder().fit(y)
         self.classes_ = encoder_.classes_
         y_index = encoder_.transform(y)
@@ -134,9 +143,6 @@ class SSLClassifier(WindowsMixin, ClassifierMixin, BaseEstimator):
                 f"class: {self.classes_[0]!r}."
             )
         self._set_window_shape(X)
-        encoder = resolve_encoder(self.encoder, encoder_params=self.encoder_params,
-                                  n_chans=X.shape[1], n_times=X.shape[2], sfreq=sfreq,
-                                  random_state=self.random_state)  # fmt: skip
         self.device_ = default_device(self.device)
         self.history_ = []
         if self.mode == "linear":
@@ -230,8 +236,10 @@ class SSLClassifier(WindowsMixin, ClassifierMixin, BaseEstimator):
             Columns follow ``classes_``.
         """
         check_is_fitted(self, "head_")
-        X = as_windows(X, units=self.units, allow_2d=True)
-        self._check_window_shape(X)
+        with torch_threads(self.threads):
+            return self._predict_proba(self._transform_windows(X))
+
+    def _predict_proba(self, X):
         if self.mode == "linear":
             return self.head_.predict_proba(self._embed(X))
         model = nn.Sequential(self.encoder_, self.head_)
@@ -259,3 +267,4 @@ class SSLClassifier(WindowsMixin, ClassifierMixin, BaseEstimator):
 
 for _method in (SSLClassifier.fit, SSLClassifier.predict_proba, SSLClassifier.predict):
     _method.__doc__ = _method.__doc__.replace("%(windows)s", WINDOWS_DOC)
+SSLClassifier.__doc__ = SSLClassifier.__doc__.replace("%(input_params)s", INPUT_PARAMS_DOC)

@@ -13,23 +13,41 @@ from torch import nn
 from tqdm.auto import tqdm
 
 from ..models import ENCODERS, build_encoder
-from ..training.checkpoint import encoder_from_checkpoint
+from ..training.checkpoint import FACTS_ATTR, encoder_from_checkpoint
 from ..training.trainer import default_device
 from ..utils import check_option, seeded
 from ..utils.logs import progress_enabled
+from .recording import (
+    check_scale,
+    encoder_facts,
+    input_facts,
+    mne_input,
+    peek_shape,
+    read_mne_windows,
+    resolve_units,
+    torch_threads,
+)
 
 #: Shared numpydoc text for the input of every estimator of this package.
-WINDOWS_DOC = """X : ndarray, shape (n_windows, n_chans, n_times) | mne.Epochs
-            EEG windows (``mne.Epochs`` are read in ``units``). A 2-D array
+WINDOWS_DOC = """X : ndarray, shape (n_windows, n_chans, n_times) | mne.Epochs | mne.io.Raw
+            EEG windows. ``mne.Epochs`` are read in ``units`` and matched to the
+            training channels by name (reordered when the set is the same); ``Raw``
+            is cut into consecutive windows of the training length. A 2-D array
             ``(n_windows, n_times)`` is read as single-channel windows
             ``(n_windows, 1, n_times)``."""
 
 
-def window_sfreq(X):
-    """The sampling rate of ``mne.Epochs`` input; ``None`` for arrays (they carry none)."""
-    import mne
-
-    return float(X.info["sfreq"]) if isinstance(X, mne.BaseEpochs) else None
+#: Shared numpydoc text for the input parameters of every estimator of this package.
+INPUT_PARAMS_DOC = """units : str | None
+        Units in which ``mne.Epochs`` input is read; ``None``: those of the training
+        data (recorded in the checkpoint), else ``"uV"``.
+    resample : bool
+        Resample ``mne.Epochs`` / ``Raw`` whose sampling rate differs from the training
+        data's (MNE's ``resample``); ``False`` makes a different rate an error.
+    threads : int | None
+        torch intra-op (and BLAS) threads within ``fit`` / ``transform`` / ``predict``,
+        restored after; ``None`` leaves torch's setting (default: one per core). One
+        thread is often faster on a loaded machine."""
 
 
 def as_windows(X, *, units="uV", name="X", allow_2d=False):
@@ -37,9 +55,10 @@ def as_windows(X, *, units="uV", name="X", allow_2d=False):
 
     Parameters
     ----------
-    X : ndarray | torch.Tensor | mne.Epochs
+    X : ndarray | torch.Tensor | mne.Epochs | list of mne.Epochs
         Windows of shape ``(n_windows, n_chans, n_times)``; ``mne.Epochs`` are read
-        with ``get_data(units=units)``.
+        with ``get_data(units=units)``, a list of them (what scikit-learn's indexing
+        makes of Epochs in cross-validation) as their concatenation.
     units : str
         Units in which ``mne.Epochs`` are read (those of the training data).
     name : str
@@ -53,13 +72,8 @@ def as_windows(X, *, units="uV", name="X", allow_2d=False):
     -------
     X : ndarray of float32, shape (n_windows, n_chans, n_times)
     """
-    try:
-        import mne
-
-        if isinstance(X, mne.BaseEpochs):
-            X = X.get_data(units=units)
-    except ImportError:  # pragma: no cover - mne is a core dependency
-        pass
+    if mne_input(X) is not None:
+        X = read_mne_windows(X, None, units=units, name=name)
     if isinstance(X, torch.Tensor):
         X = X.detach().cpu().numpy()
     # scikit-learn's checks give the standard messages for sparse, complex, object,
@@ -70,9 +84,15 @@ def as_windows(X, *, units="uV", name="X", allow_2d=False):
         expected = "(n_windows, n_chans, n_times)"
         if allow_2d:
             expected += " or (n_windows, n_times)"
+        if X.ndim == 2:
+            hint = " Reshape a single window (n_chans, n_times) with X[np.newaxis]."
+        elif X.ndim == 4 and X.shape[1] == 1:
+            hint = f" Drop the extra axis with X[:, 0], of shape {(X.shape[0],) + X.shape[2:]}."
+        else:
+            hint = ""
         raise ValueError(
-            f"{name!r} must be an array of shape {expected} or mne.Epochs; got an array of "
-            f"shape {X.shape}. Reshape a single window with X[np.newaxis]."
+            f"{name!r} must be an array of shape {expected} or mne.Epochs; got a "
+            f"{X.ndim}-D array of shape {X.shape}.{hint}"
         )
     if X.ndim == 2:
         X = X[:, np.newaxis, :]  # (n, T) -> (n, 1, T)
@@ -88,7 +108,8 @@ def resolve_encoder(encoder, *, encoder_params=None, n_chans=None, n_times=None,
     encoder : nn.Module | str | Path | SSLPretrainer
         A module (deep-copied), a fitted estimator with ``encoder_`` (its encoder is
         deep-copied), a key of :data:`eeg_ssl.models.ENCODERS` (built with
-        random weights for ``n_chans`` x ``n_times`` windows), or an eeg-ssl checkpoint.
+        random weights for ``n_chans`` x ``n_times`` windows), an eeg-ssl checkpoint,
+        or a :func:`~eeg_ssl.models.save_pretrained` folder or Hugging Face repo id.
     encoder_params : dict | None
         Keyword arguments of the registry encoder (e.g. ``n_outputs``, ``n_filters``,
         and ``sfreq``, which braindecode models such as ``FBCNet`` need). Only used
@@ -120,6 +141,10 @@ def resolve_encoder(encoder, *, encoder_params=None, n_chans=None, n_times=None,
         with seeded(random_state):
             return build_encoder(encoder, n_chans=n_chans, n_times=n_times, sfreq=sfreq, **params)
     if isinstance(encoder, (str, Path)):
+        from ..models.hub import is_repo_id, load_pretrained
+
+        if Path(encoder).is_dir() or is_repo_id(encoder):  # a save_pretrained folder
+            return load_pretrained(encoder)
         looks_like_path = Path(encoder).suffix or any(sep in str(encoder) for sep in "/\\")
         if not Path(encoder).exists() and not looks_like_path:
             check_option(name, encoder, sorted(ENCODERS))  # raises with a did-you-mean
@@ -168,7 +193,50 @@ def check_positive_int(value, name):
 
 
 class WindowsMixin:
-    """Shape bookkeeping shared by the estimators: fitted window shape and its checks."""
+    """Input bookkeeping shared by the estimators: recording facts, window shape, checks."""
+
+    def _fit_windows(self, X):
+        """Resolve the encoder and read the fit windows, checked against its recording facts.
+
+        Sets ``recording_facts_`` (the encoder's, or those of ``X``) and returns
+        ``(windows, encoder)``; the encoder carries the facts (``recording_facts``).
+        """
+        peek = peek_shape(X)  # MNE input: (n_chans, n_times | None for Raw, sfreq)
+        if peek is None:
+            windows = as_windows(X, allow_2d=True)
+            n_chans, n_times, sfreq = windows.shape[1], windows.shape[2], None
+        else:
+            windows, (n_chans, n_times, sfreq) = None, peek
+            if n_times is None and isinstance(self.encoder, str) and self.encoder in ENCODERS:
+                raise ValueError(
+                    f"{type(self).__name__} cannot size a new {self.encoder!r} encoder from "
+                    f"mne.io.Raw (no window length); give windows as mne.Epochs."
+                )
+        encoder = resolve_encoder(self.encoder, encoder_params=self.encoder_params,
+                                  n_chans=n_chans, n_times=n_times, sfreq=sfreq,
+                                  random_state=self.random_state)  # fmt: skip
+        facts = encoder_facts(encoder)
+        units = self._units(facts)
+        if windows is None:
+            windows = as_windows(read_mne_windows(X, facts, units=units, resample=self.resample))
+        check_scale(windows, facts)
+        self.recording_facts_ = facts if facts is not None else input_facts(X, windows,
+                                                                            units=units)  # fmt: skip
+        setattr(encoder, FACTS_ATTR, self.recording_facts_)
+        return windows, encoder
+
+    def _transform_windows(self, X):
+        """Read transform input, checked against ``recording_facts_`` and the fitted shape."""
+        facts = getattr(self, "recording_facts_", None)
+        if mne_input(X) is not None:
+            X = read_mne_windows(X, facts, units=self._units(facts), resample=self.resample)
+        X = as_windows(X, allow_2d=True)
+        self._check_window_shape(X)
+        check_scale(X, facts)
+        return X
+
+    def _units(self, facts):
+        return resolve_units(self.units, facts, estimator=type(self).__name__)
 
     def _set_window_shape(self, X):
         self.n_chans_ = int(X.shape[1])
@@ -219,9 +287,8 @@ class EncoderTransformMixin(WindowsMixin):
         features : ndarray of float64, shape (n_windows, n_features_out_)
         """
         check_is_fitted(self, "encoder_")
-        X = as_windows(X, units=self.units, allow_2d=True)
-        self._check_window_shape(X)
-        return self._embed(X)
+        with torch_threads(self.threads):
+            return self._embed(self._transform_windows(X))
 
     def get_feature_names_out(self, input_features=None):
         """``embedding0``, ``embedding1``, ... (one per output feature)."""
@@ -236,17 +303,17 @@ class EmbeddingTransformer(EncoderTransformMixin, TransformerMixin, BaseEstimato
     ----------
     encoder : torch.nn.Module | str | Path
         A braindecode-signature encoder (copied at ``fit``; the original is never
-        modified), the path of an eeg-ssl checkpoint whose encoder is used, or a key
-        of :data:`eeg_ssl.models.ENCODERS` (an encoder with random weights, built for
-        the shape of the windows given to ``fit``: the random-weights baseline).
+        modified), the path of an eeg-ssl checkpoint whose encoder is used, a folder
+        written by :meth:`save_pretrained` (or a Hugging Face repo id of one), or a
+        key of :data:`eeg_ssl.models.ENCODERS` (an encoder with random weights, built
+        for the shape of the windows given to ``fit``: the random-weights baseline).
     encoder_params : dict | None
         Keyword arguments of a registry encoder (e.g. ``{"n_outputs": 64}``).
     batch_size : int
         Windows per forward pass.
     device : str | None
         ``None`` uses CUDA when available.
-    units : str
-        Units in which ``mne.Epochs`` input is read (the units of the training data).
+    %(input_params)s
     random_state : int | None
         Seed of a registry encoder's random weights.
     verbose : bool | str | None
@@ -256,6 +323,11 @@ class EmbeddingTransformer(EncoderTransformMixin, TransformerMixin, BaseEstimato
     ----------
     encoder_ : torch.nn.Module
         The frozen encoder, in eval mode.
+    recording_facts_ : dict
+        What the training data looked like (channels, ``sfreq``, ``units``, window,
+        recipe hash, amplitude scale): the encoder's, from its checkpoint or saved
+        folder, else those of the windows given to ``fit``. Input is checked against
+        them.
     n_chans_, n_times_ : int
         Window shape the encoder takes.
     n_features_in_ : int
@@ -265,12 +337,15 @@ class EmbeddingTransformer(EncoderTransformMixin, TransformerMixin, BaseEstimato
     """
 
     def __init__(self, encoder=None, *, encoder_params=None, batch_size=256, device=None,
-                 units="uV", random_state=None, verbose=None):  # fmt: skip
+                 units=None, resample=False, threads=None, random_state=None,
+                 verbose=None):  # fmt: skip
         self.encoder = encoder
         self.encoder_params = encoder_params
         self.batch_size = batch_size
         self.device = device
         self.units = units
+        self.resample = resample
+        self.threads = threads
         self.random_state = random_state
         self.verbose = verbose
 
@@ -293,25 +368,81 @@ class EmbeddingTransformer(EncoderTransformMixin, TransformerMixin, BaseEstimato
         self : EmbeddingTransformer
         """
         check_positive_int(self.batch_size, "batch_size")
-        sfreq = window_sfreq(X)  # None for arrays
-        X = as_windows(X, units=self.units, allow_2d=True)
-        encoder = resolve_encoder(self.encoder, encoder_params=self.encoder_params,
-                                  n_chans=X.shape[1], n_times=X.shape[2], sfreq=sfreq,
-                                  random_state=self.random_state)  # fmt: skip
-        encoder.eval()
-        for param in encoder.parameters():
-            param.requires_grad_(False)
-        self.device_ = default_device(self.device)
-        self.encoder_ = encoder.to(self.device_)
-        self._set_window_shape(X)
-        expected = (getattr(encoder, "n_chans", None), getattr(encoder, "n_times", None))
-        if expected[0] is not None and expected[1] is not None:
-            self.n_chans_, self.n_times_ = int(expected[0]), int(expected[1])
-            self.n_features_in_ = self.n_chans_ * self.n_times_
-            self._check_window_shape(X)
-        self.n_features_out_ = int(self._embed(X[:1]).shape[1])
+        with torch_threads(self.threads):
+            X, encoder = self._fit_windows(X)
+            encoder.eval()
+            for param in encoder.parameters():
+                param.requires_grad_(False)
+            self.device_ = default_device(self.device)
+            self.encoder_ = encoder.to(self.device_)
+            self._set_window_shape(X)
+            expected = (getattr(encoder, "n_chans", None), getattr(encoder, "n_times", None))
+            if expected[0] is not None and expected[1] is not None:
+                self.n_chans_, self.n_times_ = int(expected[0]), int(expected[1])
+                self.n_features_in_ = self.n_chans_ * self.n_times_
+                self._check_window_shape(X)
+            self.n_features_out_ = int(self._embed(X[:1]).shape[1])
         return self
+
+    def save_pretrained(self, save_directory):
+        """Save the fitted encoder with its recording facts (safetensors + config.json).
+
+        ``EmbeddingTransformer(save_directory)`` or :meth:`from_pretrained` load it.
+
+        Parameters
+        ----------
+        save_directory : str | Path
+            Folder to write (created; files replaced atomically).
+
+        Returns
+        -------
+        save_directory : Path
+        """
+        from ..models.hub import save_pretrained
+
+        check_is_fitted(self, "encoder_")
+        return save_pretrained(self.encoder_, save_directory, recording=self.recording_facts_,
+                               estimator={"batch_size": self.batch_size, "units": self.units})  # fmt: skip
+
+    @classmethod
+    def from_pretrained(cls, dir_or_repo_id, **params):
+        """A fitted transformer from a :meth:`save_pretrained` folder or a Hub repo id.
+
+        Parameters
+        ----------
+        dir_or_repo_id : str | Path
+            Local folder, or a Hugging Face repo id (downloaded with
+            ``huggingface_hub.snapshot_download``; needs ``pip install 'eeg-ssl[hub]'``).
+        **params
+            Other parameters of the transformer (``batch_size``, ``device``, ...).
+
+        Returns
+        -------
+        transformer : EmbeddingTransformer
+            Fitted (``transform`` works at once); ``clone`` of it reloads the folder.
+        """
+        from ..models.hub import load_pretrained, pretrained_config
+
+        folder = pretrained_config(dir_or_repo_id)[1]
+        saved = pretrained_config(folder)[0].get("estimator") or {}
+        est = cls(str(folder), **{**saved, **params})
+        encoder = load_pretrained(folder)
+        facts = encoder_facts(encoder) or {}
+        with torch_threads(est.threads):
+            est.recording_facts_ = facts
+            est.device_ = default_device(est.device)
+            est.encoder_ = encoder.eval().to(est.device_)
+            for param in encoder.parameters():
+                param.requires_grad_(False)
+            est.n_chans_, est.n_times_ = int(encoder.n_chans), int(encoder.n_times)
+            est.n_features_in_ = est.n_chans_ * est.n_times_
+            zeros = np.zeros((1, est.n_chans_, est.n_times_), np.float32)
+            est.n_features_out_ = int(est._embed(zeros).shape[1])
+        return est
 
 
 for _method in (EmbeddingTransformer.fit, EncoderTransformMixin.transform):
     _method.__doc__ = _method.__doc__.replace("%(windows)s", WINDOWS_DOC)
+EmbeddingTransformer.__doc__ = EmbeddingTransformer.__doc__.replace(
+    "%(input_params)s", INPUT_PARAMS_DOC
+)

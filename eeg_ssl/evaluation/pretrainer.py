@@ -14,13 +14,12 @@ from ..training import pretrain
 from ..training.trainer import default_device
 from ..utils import check_option, seeded
 from .embedding import (
+    INPUT_PARAMS_DOC,
     WINDOWS_DOC,
     EncoderTransformMixin,
-    as_windows,
     check_positive_int,
-    resolve_encoder,
-    window_sfreq,
 )
+from .recording import torch_threads
 
 
 class SSLPretrainer(EncoderTransformMixin, TransformerMixin, BaseEstimator):
@@ -35,8 +34,9 @@ class SSLPretrainer(EncoderTransformMixin, TransformerMixin, BaseEstimator):
     ----------
     encoder : str | torch.nn.Module | Path
         A key of :data:`eeg_ssl.models.ENCODERS` (built with random weights for the
-        shape of the windows given to ``fit``), a module (copied) or a checkpoint
-        path whose encoder is further pretrained.
+        shape of the windows given to ``fit``), a module (copied), or a checkpoint
+        path or :func:`~eeg_ssl.models.save_pretrained` folder whose encoder is
+        further pretrained (its input is checked against the recording facts).
     encoder_params : dict | None
         Keyword arguments of a registry encoder (e.g. ``{"n_outputs": 64}``).
     method : str
@@ -53,8 +53,7 @@ class SSLPretrainer(EncoderTransformMixin, TransformerMixin, BaseEstimator):
         :func:`eeg_ssl.training.pretrain`).
     device : str | None
         ``None`` uses CUDA when available.
-    units : str
-        Units in which ``mne.Epochs`` input is read.
+    %(input_params)s
     random_state : int | None
         Seed of the encoder's initialisation, the method's augmentations and the
         shuffling order.
@@ -71,12 +70,15 @@ class SSLPretrainer(EncoderTransformMixin, TransformerMixin, BaseEstimator):
         One entry per epoch: ``epoch``, ``loss``, ``seconds``.
     n_chans_, n_times_, n_features_in_, n_features_out_ : int
         Fitted window shape (``n_features_in_ = n_chans_ * n_times_``) and embedding size.
+    recording_facts_ : dict
+        What the training data looked like (channels, ``sfreq``, ``units``, window,
+        amplitude scale); saved with :meth:`save` and checked at ``transform``.
     """
 
     def __init__(self, encoder="conv", *, encoder_params=None, method="simclr",
                  method_params=None, epochs=10, batch_size=128, lr=1e-3, weight_decay=1e-4,
-                 group_batches=False, device=None, units="uV", random_state=None,
-                 verbose=None):  # fmt: skip
+                 group_batches=False, device=None, units=None, resample=False, threads=None,
+                 random_state=None, verbose=None):  # fmt: skip
         self.encoder = encoder
         self.encoder_params = encoder_params
         self.method = method
@@ -88,6 +90,8 @@ class SSLPretrainer(EncoderTransformMixin, TransformerMixin, BaseEstimator):
         self.group_batches = group_batches
         self.device = device
         self.units = units
+        self.resample = resample
+        self.threads = threads
         self.random_state = random_state
         self.verbose = verbose
 
@@ -127,8 +131,11 @@ class SSLPretrainer(EncoderTransformMixin, TransformerMixin, BaseEstimator):
         check_positive_int(self.batch_size, "batch_size")
         if self.method_params is not None and not isinstance(self.method_params, dict):
             raise TypeError(f"'method_params' must be a dict or None; got {self.method_params!r}.")
-        sfreq = window_sfreq(X)  # None for arrays
-        X = as_windows(X, units=self.units, allow_2d=True)
+        with torch_threads(self.threads):
+            return self._fit(X, recordings, start_seconds, groups)
+
+    def _fit(self, X, recordings, start_seconds, groups):
+        X, encoder = self._fit_windows(X)
         if len(X) < 2:
             raise ValueError(
                 f"SSLPretrainer needs at least 2 windows to pretrain; got {len(X)} sample "
@@ -140,9 +147,6 @@ class SSLPretrainer(EncoderTransformMixin, TransformerMixin, BaseEstimator):
                 f"got {X.shape[2]} (n_features = {X.shape[2]} for 2-D input)."
             )
         self._set_window_shape(X)
-        encoder = resolve_encoder(self.encoder, encoder_params=self.encoder_params,
-                                  n_chans=X.shape[1], n_times=X.shape[2], sfreq=sfreq,
-                                  random_state=self.random_state)  # fmt: skip
         params = dict(self.method_params or {})
         params.setdefault("random_state", self.random_state)
         with seeded(self.random_state):  # the method's heads
@@ -188,13 +192,25 @@ class SSLPretrainer(EncoderTransformMixin, TransformerMixin, BaseEstimator):
         return batch_groups
 
     def save(self, path, *, extra=None):
-        """Save the pretrained method as an eeg-ssl checkpoint (loadable by the CLI)."""
+        """Save the pretrained method as an eeg-ssl checkpoint (loadable by the CLI).
+
+        The checkpoint carries ``recording_facts_``.
+        """
         from ..training.checkpoint import save_checkpoint
 
         check_is_fitted(self, "method_")
-        save_checkpoint(path, self.method_, extra=dict(extra or {}, history=self.history_))
+        save_checkpoint(path, self.method_, extra=dict(extra or {}, history=self.history_),
+                        recording=self.recording_facts_)  # fmt: skip
         return path
+
+    def save_pretrained(self, save_directory):
+        """Save the pretrained encoder as a :func:`~eeg_ssl.models.save_pretrained` folder."""
+        from ..models.hub import save_pretrained
+
+        check_is_fitted(self, "encoder_")
+        return save_pretrained(self.encoder_, save_directory, recording=self.recording_facts_)
 
 
 for _method in (SSLPretrainer.fit,):
     _method.__doc__ = _method.__doc__.replace("%(windows)s", WINDOWS_DOC)
+SSLPretrainer.__doc__ = SSLPretrainer.__doc__.replace("%(input_params)s", INPUT_PARAMS_DOC)

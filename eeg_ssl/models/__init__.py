@@ -5,6 +5,8 @@ from .braindecode_adapter import BraindecodeAdapter
 from .channel_tokens import ChannelTokenEncoder
 from .conv_encoder import ConvEncoder
 from .covariance_encoder import CovarianceEncoder
+from .export import PretrainedEEGModel, to_braindecode
+from .hub import PretrainedMixin, load_pretrained, save_pretrained
 from .patch_transformer import PatchTransformer
 
 #: Encoders by name. Each takes ``n_chans, n_outputs, n_times, ..., chs_info,
@@ -54,6 +56,11 @@ __all__ = [
     "ConvEncoder",
     "CovarianceEncoder",
     "PatchTransformer",
+    "PretrainedEEGModel",
+    "PretrainedMixin",
     "build_encoder",
     "encoder_name",
+    "load_pretrained",
+    "save_pretrained",
+    "to_braindecode",
 ]

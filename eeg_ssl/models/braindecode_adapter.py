@@ -14,6 +14,8 @@ with warnings.catch_warnings():
     import braindecode.models as bd_models
     from braindecode.models.base import EEGModuleMixin
 
+from .hub import PretrainedMixin
+
 
 def braindecode_model_class(model):
     """Resolve a braindecode model name (e.g. ``"ShallowFBCSPNet"``) to its class."""
@@ -40,7 +42,7 @@ def braindecode_model_class(model):
     return getattr(bd_models, model)
 
 
-class BraindecodeAdapter(EEGModuleMixin, nn.Module):
+class BraindecodeAdapter(PretrainedMixin, EEGModuleMixin, nn.Module):
     """A braindecode model whose classification layer becomes a linear embedding.
 
     The braindecode model is built with the same signal parameters; its

@@ -12,8 +12,10 @@ with warnings.catch_warnings():
     warnings.filterwarnings("ignore", message="Montage name", category=FutureWarning)
     from braindecode.models.base import EEGModuleMixin
 
+from .hub import PretrainedMixin
 
-class ConvEncoder(EEGModuleMixin, nn.Module):
+
+class ConvEncoder(PretrainedMixin, EEGModuleMixin, nn.Module):
     """Strided Conv1d blocks, global average pooling, and a linear embedding.
 
     Each block is ``Conv1d(stride) -> BatchNorm1d -> GELU``; the number of filters

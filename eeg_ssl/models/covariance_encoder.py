@@ -14,6 +14,8 @@ with warnings.catch_warnings():
     from braindecode.models.base import EEGModuleMixin
     from braindecode.modules import GeneralizedGaussianFilter
 
+from .hub import PretrainedMixin
+
 
 class _SPDLog(torch.autograd.Function):
     """Matrix logarithm through ``eigh`` with a gradient that stays finite.
@@ -114,7 +116,7 @@ def oas_shrinkage(cov, n_samples):
     return torch.where(den > 0, (num / safe).clamp(max=1.0), torch.ones_like(den))
 
 
-class CovarianceEncoder(EEGModuleMixin, nn.Module):
+class CovarianceEncoder(PretrainedMixin, EEGModuleMixin, nn.Module):
     """Learnable band-pass filters, spatial filters, covariances, matrix logarithm.
 
     Each window goes through a bank of learnable band-pass filters (braindecode's

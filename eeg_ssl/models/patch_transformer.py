@@ -14,8 +14,10 @@ with warnings.catch_warnings():
     warnings.filterwarnings("ignore", message="Montage name", category=FutureWarning)
     from braindecode.models.base import EEGModuleMixin
 
+from .hub import PretrainedMixin
 
-class PatchTransformer(EEGModuleMixin, nn.Module):
+
+class PatchTransformer(PretrainedMixin, EEGModuleMixin, nn.Module):
     """Non-overlapping temporal patches, a Transformer encoder, mean pooling.
 
     A ``Conv1d`` with ``kernel_size = stride = patch_size`` turns each patch of

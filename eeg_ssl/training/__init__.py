@@ -1,10 +1,12 @@
 """Training engine: trainer, schedules, optimisers, monitors, checkpoints, DDP helpers."""
 
 from .checkpoint import (
+    add_recording_facts,
     data_manifest_hash,
     encoder_from_checkpoint,
     load_checkpoint,
     method_from_checkpoint,
+    recording_facts,
     save_checkpoint,
 )
 from .monitors import (
@@ -22,6 +24,7 @@ from .trainer import default_device, pretrain
 __all__ = [
     "LARS",
     "WarmupCosine",
+    "add_recording_facts",
     "alignment",
     "build_optimizer",
     "collapse_status",
@@ -36,6 +39,7 @@ __all__ = [
     "method_from_checkpoint",
     "param_groups",
     "pretrain",
+    "recording_facts",
     "save_checkpoint",
     "uniformity",
     "warmup_cosine",

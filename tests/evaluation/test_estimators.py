@@ -271,3 +271,38 @@ def test_ssl_pretrainer__group_batches_by_subject(sim_windows, monkeypatch):
     np.testing.assert_array_equal(seen["batch_groups"], groups)
     clone(est).set_params(group_batches=False).fit(X, groups=groups)
     assert seen["batch_groups"] is None  # plain shuffling unless asked
+
+
+def test_pipeline__epochs_in_cross_val_score_by_subject(sim_windows):
+    # scikit-learn indexes Epochs (which have no .shape) item by item into a list of
+    # one-epoch Epochs; the estimators read that list as the Epochs it came from
+    import mne
+    from mne.decoding import cross_val_multiscore
+
+    X, y, groups = sim_windows
+    epochs = mne.EpochsArray(X.astype(np.float64) * 1e-6, mne.create_info(8, 128.0, "eeg"),
+                             verbose="error")  # fmt: skip
+    pipe = Pipeline([
+        ("emb", EmbeddingTransformer("conv", encoder_params=TINY, random_state=0)),
+        ("clf", LogisticRegression(max_iter=1000)),
+    ])  # fmt: skip
+    on_epochs = cross_val_score(pipe, epochs, y, groups=groups, cv=GroupKFold(4))
+    on_arrays = cross_val_score(pipe, X, y, groups=groups, cv=GroupKFold(4))
+    np.testing.assert_allclose(on_epochs, on_arrays)
+    clf = SSLClassifier(encoder_params=TINY, random_state=0)
+    mne_scores = cross_val_multiscore(clf, epochs, y, groups=groups, cv=GroupKFold(4))
+    np.testing.assert_allclose(mne_scores, cross_val_score(clf, X, y, groups=groups,
+                                                           cv=GroupKFold(4)))  # fmt: skip
+
+
+def test_estimators__4d_array_error_says_its_shape(sim_windows):
+    X, _, _ = sim_windows
+    est = EmbeddingTransformer("conv", encoder_params=TINY, random_state=0)
+    with pytest.raises(ValueError, match=r"4-D array of shape \(32, 1, 8, 256\).*X\[:, 0\], of "
+                       r"shape \(32, 8, 256\)") as info:  # fmt: skip
+        est.fit(X[:, np.newaxis])
+    assert "single window" not in str(info.value)
+    with pytest.raises(ValueError, match=r"single window \(n_chans, n_times\)"):
+        from eeg_ssl.evaluation import as_windows
+
+        as_windows(X[0])
