@@ -47,7 +47,7 @@ def main(argv=None):
     from eeg_ssl.io import read_record
     from eeg_ssl.methods import build_method
     from eeg_ssl.models import build_encoder
-    from eeg_ssl.training import pretrain
+    from eeg_ssl.training import pretrain, recording_facts
     from eeg_ssl.utils import seeded, set_log_level
     from eeg_ssl.utils.report import finish_report
 
@@ -102,7 +102,8 @@ def main(argv=None):
         run_dir=out,
         checkpoint=out / "checkpoint.pt",
         checkpoint_extra={
-            "data": {"recipe": record["recipe"], "subjects": sorted(set(dataset.groups))}
+            "data": {"recipe": record["recipe"], "subjects": sorted(set(dataset.groups))},
+            "recording": recording_facts(dataset),  # checked by the estimators
         },
         resume="auto" if args.resume else None,
         batch_groups=batch_groups(dataset, cfg.get("group_batches")),

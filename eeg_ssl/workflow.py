@@ -118,7 +118,7 @@ def run_pretrain(cfg, data_dir, out, *, seed=0, verbose=True):
     from eeg_ssl.data import ShardDataset
     from eeg_ssl.methods import build_method
     from eeg_ssl.models import build_encoder
-    from eeg_ssl.training import pretrain
+    from eeg_ssl.training import pretrain, recording_facts
     from eeg_ssl.utils import seeded
 
     cfg = dict(cfg)
@@ -150,7 +150,8 @@ def run_pretrain(cfg, data_dir, out, *, seed=0, verbose=True):
         batch_groups=batch_groups(dataset, cfg.get("group_batches")),
         checkpoint=out / "checkpoint.pt",
         checkpoint_extra={
-            "data": {"recipe": record["recipe"], "subjects": sorted(set(dataset.groups))}
+            "data": {"recipe": record["recipe"], "subjects": sorted(set(dataset.groups))},
+            "recording": recording_facts(dataset),  # checked by the estimators
         },
         random_state=seed,
         verbose=verbose,
