@@ -44,6 +44,8 @@ ENCODER_LINES = {
     "patch_transformer": "Non-overlapping temporal patches, a Transformer encoder, mean pooling.",
     "braindecode": "A braindecode model whose classification layer becomes a linear embedding.",
     "covariance": "Learnable band-pass filters, spatial filters, covariances, matrix logarithm.",
+    "tokens": "Per-channel temporal patch tokens, electrode position embeddings, masked "
+    "attention.",
 }
 
 LABELLING_HELP = """\

@@ -6,7 +6,9 @@ Each works offline from a local copy (``path``) and downloads only when asked
 
 from __future__ import annotations
 
+import os
 import re
+import shutil
 from pathlib import Path
 
 from ..utils import check_option
@@ -194,8 +196,6 @@ SOURCES = {
 def default_data_root():
     """The data root when none is given: ``$EEG_SSL_DATA``, else ``../shared/data``
     beside a source checkout of eeg-ssl if that folder exists, else ``None``."""
-    import os
-
     env = os.environ.get(DATA_ROOT_ENV)
     if env:
         return Path(env).expanduser()
@@ -206,7 +206,7 @@ def default_data_root():
     return None
 
 
-def expand_data_root(value, data_root=None, *, where="the config"):
+def expand_data_root(value, data_root=None, *, where="the config", strict=False):
     """Replace ``${data_root}`` in every string of ``value`` (dicts and lists walked).
 
     Parameters
@@ -217,6 +217,9 @@ def expand_data_root(value, data_root=None, *, where="the config"):
         The folder holding the datasets; ``None``: :func:`default_data_root`.
     where : str
         Named in the error message.
+    strict : bool
+        Without a data root, raise (``True``) or leave the placeholder for the step that
+        reads the files, which then says where to get the data (``False``).
 
     Returns
     -------
@@ -224,12 +227,15 @@ def expand_data_root(value, data_root=None, *, where="the config"):
         A copy with the placeholder replaced.
     """
     if isinstance(value, dict):
-        return {k: expand_data_root(v, data_root, where=where) for k, v in value.items()}
+        return {k: expand_data_root(v, data_root, where=where, strict=strict)
+                for k, v in value.items()}  # fmt: skip
     if isinstance(value, list):
-        return [expand_data_root(v, data_root, where=where) for v in value]
+        return [expand_data_root(v, data_root, where=where, strict=strict) for v in value]
     if not isinstance(value, str) or DATA_ROOT_PLACEHOLDER not in value:
         return value
     root = Path(data_root).expanduser() if data_root else default_data_root()
+    if root is None and not strict:
+        return value
     if root is None:
         raise ValueError(
             f"{where} reads {value!r}, but no data root is set: give --data-root DIR (the "
@@ -262,6 +268,21 @@ def dataset_of_path(path, data_root=None):
         return parts[len(root)] if parts[len(root)] in SOURCES else None
     names = [p for p in parts if p in SOURCES]
     return names[-1] if names else None
+
+
+def missing_data_message(err, paths):
+    """``err``'s message plus where to download the dataset that ``paths`` point into
+    (unchanged when they point into no known dataset)."""
+    root = default_data_root()
+    paths = [str(p) for p in paths if isinstance(p, (str, Path))]
+    name = next((n for n in map(lambda p: dataset_of_path(p, root), paths) if n), None)
+    message = str(err)
+    if any(DATA_ROOT_PLACEHOLDER in p for p in paths):
+        message = (
+            f"No data root is set for {DATA_ROOT_PLACEHOLDER} (give --data-root DIR or set "
+            f"{DATA_ROOT_ENV}). {message}"
+        )
+    return f"{message} {download_hint(name)}" if name else message
 
 
 def fetch_dataset(name, data_root, *, files=None, base_url=None, verbose=None):
@@ -307,7 +328,17 @@ def fetch_dataset(name, data_root, *, files=None, base_url=None, verbose=None):
     paths = []
     for file in tqdm(files, desc=f"fetch {name}", disable=not progress_enabled(verbose)):
         target = folder / file
-        if not target.exists():
+        if target.exists():
+            pass
+        elif base_url.startswith("file://"):
+            # a local mirror (pooch knows no file:// protocol): copied, then renamed
+            from urllib.parse import unquote, urlparse
+
+            target.parent.mkdir(parents=True, exist_ok=True)
+            tmp = target.with_name(f".{target.name}.part")
+            shutil.copyfile(unquote(urlparse(base_url + file).path), tmp)
+            os.replace(tmp, target)
+        else:
             # pooch writes to a temporary file and renames it: a kill leaves no partial file
             pooch.retrieve(base_url + file, known_hash=None, fname=target.name,
                            path=target.parent, progressbar=False)  # fmt: skip
@@ -325,6 +356,7 @@ __all__ = [
     "download_hint",
     "expand_data_root",
     "fetch_dataset",
+    "missing_data_message",
     "eegbci_recordings",
     "moabb_recordings",
     "sleep_physionet_recordings",
