@@ -151,6 +151,11 @@ def build_parser():
                    metavar="KEY=VALUE", help="recipe key for recordings (see prepare --help)")  # fmt: skip
     p.add_argument("--batch-size", type=int, default=256, help="windows per forward pass")
 
+    p = verb("export", "checkpoint -> save_pretrained folder (model.safetensors + config.json "
+                       "with the recording facts), for from_pretrained / the Hugging Face Hub")  # fmt: skip
+    p.add_argument("checkpoint", help="checkpoint.pt from eeg-ssl pretrain")
+    p.add_argument("--out", required=True, help="folder to write")
+
     p = verb("plot", "pictures of a run: loss and monitor curves, reconstructions (AE/MAE), "
                      "augmentation views, embedding map (needs matplotlib)")  # fmt: skip
     p.add_argument("run", help="run folder of eeg-ssl pretrain (or of eeg-ssl run)")
@@ -307,6 +312,10 @@ def main(argv=None):
             path = embed(args.inputs, args.checkpoint, args.out, prepare_config=cfg,
                          batch_size=args.batch_size, verbose=verbose)  # fmt: skip
             where = f"; embeddings in {path}"
+        elif args.command == "export":
+            from eeg_ssl.models.hub import export_checkpoint
+
+            where = f"; model in {export_checkpoint(args.checkpoint, args.out)}"
         elif args.command == "plot":
             from eeg_ssl.plotting import plot_run
 

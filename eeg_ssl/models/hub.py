@@ -211,6 +211,20 @@ def load_pretrained(dir_or_repo_id, *, weights=True, map_location="cpu", **downl
     return encoder
 
 
+def export_checkpoint(checkpoint, save_directory):
+    """Write the encoder of an eeg-ssl checkpoint as a :func:`save_pretrained` folder.
+
+    The checkpoint's recording facts go along (``eeg-ssl export CHECKPOINT --out DIR``).
+
+    Returns
+    -------
+    save_directory : Path
+    """
+    from ..training.checkpoint import encoder_from_checkpoint
+
+    return save_pretrained(encoder_from_checkpoint(checkpoint), save_directory)
+
+
 class PretrainedMixin:
     """``save_pretrained`` / ``from_pretrained`` in eeg-ssl's folder format.
 

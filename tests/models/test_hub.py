@@ -153,3 +153,18 @@ def test_save_pretrained__missing_extra_gives_install_hint(tmp_path, monkeypatch
     monkeypatch.setitem(sys.modules, "safetensors.torch", None)
     with pytest.raises(ImportError, match=r"pip install 'eeg-ssl\[hub\]'"):
         _encoder("conv").save_pretrained(tmp_path / "x")
+
+
+def test_cli_export__checkpoint_to_folder(tmp_path):
+    from eeg_ssl.cli import main
+    from eeg_ssl.methods import SimCLR
+    from eeg_ssl.training import save_checkpoint
+
+    encoder = _encoder("conv")
+    path = save_checkpoint(tmp_path / "c.pt", SimCLR(encoder, random_state=0), recording=FACTS)
+    assert main(["export", str(path), "--out", str(tmp_path / "model")]) == 0
+    loaded = ConvEncoder.from_pretrained(tmp_path / "model")
+    assert loaded.recording_facts == FACTS
+    for key, value in encoder.state_dict().items():
+        torch.testing.assert_close(loaded.state_dict()[key], value)
+    assert main(["export", str(tmp_path / "missing.pt"), "--out", str(tmp_path / "m2")]) == 2
