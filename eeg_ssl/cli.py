@@ -327,6 +327,10 @@ def main(argv=None):
             from eeg_ssl.evaluation.benchmark_runner import run_benchmark
             from eeg_ssl.evaluation.suite import is_suite_config, run_suite
 
+            if args.quick:
+                print("Smoke run (--quick): it checks that every step runs on a few subjects; "
+                      "numbers from a smoke run mean nothing.", file=sys.stderr)  # fmt: skip
+
             if os.path.exists(args.config) and is_suite_config(args.config):
                 print(run_suite(args.config, args.out, group=args.group, quick=args.quick,
                                 restart=args.restart, verbose=verbose))  # fmt: skip

@@ -186,6 +186,8 @@ def plot_run(run, *, data=None, out=None, max_windows=2000, random_state=0):
     paths = [plot_curves(run / "history.csv", out / "curves.png")]
     if data is None and (run / "config.yaml").exists():
         data = (yaml.safe_load((run / "config.yaml").read_text()) or {}).get("data")
+    if isinstance(data, (list, tuple)):  # a corpus of several folders: pictures of the first
+        data = data[0] if data else None
     if not data or not (run / "checkpoint.pt").exists() or not Path(data).exists():
         logger.info("Only the curves: no checkpoint or prepared folder for the window pictures.")
         return paths

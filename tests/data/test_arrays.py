@@ -45,3 +45,14 @@ def test_load_windows__unlabelled_folder_says_how(tmp_path, sample_dir):
         eeg_ssl.load_windows(tmp_path)
     X, y, _ = eeg_ssl.load_windows(tmp_path, labelled_only=False)
     assert len(X) == 50 and set(y) == {""}
+
+
+def test_load_windows__exported_without_importing_torch():
+    import subprocess
+    import sys
+
+    code = ("import sys, eeg_ssl; assert 'load_windows' in dir(eeg_ssl); "
+            "print('torch' in sys.modules)")  # fmt: skip
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                            check=True)  # fmt: skip
+    assert result.stdout.strip() == "False"
