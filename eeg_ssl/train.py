@@ -49,9 +49,8 @@ def main(argv=None):
     from eeg_ssl.models import build_encoder
     from eeg_ssl.training import pretrain, recording_facts
     from eeg_ssl.utils import seeded, set_log_level
-    from eeg_ssl.utils.report import finish_report
-
     from eeg_ssl.utils.files import load_yaml
+    from eeg_ssl.utils.report import finish_report
     from eeg_ssl.workflow import batch_groups, check_sections, write_resolved
 
     args = build_parser().parse_args(argv)

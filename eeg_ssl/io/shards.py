@@ -19,8 +19,10 @@ mask is all ones and the missing fields are empty.
 
 from __future__ import annotations
 
+import errno
 import json
 import os
+import shutil
 from pathlib import Path
 
 import h5py
@@ -146,6 +148,7 @@ def write_shard(
 
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    check_room(tmp, windows.nbytes)
     try:
         with h5py.File(tmp, "w") as h5:
             if chunk_windows is None and compression is not None:
@@ -192,8 +195,12 @@ def write_shard(
             offset = windows_offset(h5["windows"])
         # size, time and checksum of the complete file, for prepare.json (integrity.py)
         stamp = file_stamp(tmp) if return_info else None
-    except BaseException:
+    except BaseException as err:
         tmp.unlink(missing_ok=True)
+        if isinstance(err, RuntimeError) and isinstance(err.__context__, OSError):
+            # h5py's close after a failed write (disk full, file-size limit) raises a
+            # RuntimeError that hides the OSError naming the file and the errno
+            raise err.__context__ from err
         raise
     (commit or commit_file)(tmp, path)
     if not return_info:
@@ -210,6 +217,32 @@ def write_shard(
         **stamp,
     )  # fmt: skip
     return info
+
+
+def check_room(path, nbytes):
+    """Raise ``OSError`` (EFBIG or ENOSPC) if ``nbytes`` cannot be written to ``path``.
+
+    Checked before HDF5 writes the file: when a write fails half-way (disk full,
+    file-size limit), h5py's close raises a ``RuntimeError`` that hides the cause and
+    can leave HDF5 in a state that crashes the interpreter at exit (seen here). A
+    statvfs and a getrlimit cost microseconds; a write that still fails (another
+    process filling the disk) raises as before.
+    """
+    try:
+        import resource  # POSIX only
+
+        limit = resource.getrlimit(resource.RLIMIT_FSIZE)[0]
+        unlimited = limit == resource.RLIM_INFINITY
+    except (ImportError, AttributeError, OSError, ValueError):
+        limit, unlimited = 0, True
+    if not unlimited and nbytes > limit:
+        raise OSError(errno.EFBIG, os.strerror(errno.EFBIG), str(path))
+    try:
+        free = shutil.disk_usage(Path(path).parent).free
+    except OSError:
+        return
+    if nbytes > free:
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(path))
 
 
 def write_new_attrs(obj, attrs):

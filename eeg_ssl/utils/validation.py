@@ -37,8 +37,6 @@ def check_number(name, value, *, minimum=None, exclusive=True, allow_none=True, 
             what = "a number"
         else:
             what = f"a number {'>' if exclusive else '>='} {minimum:g}"
-        if allow_none:
-            what += " or None"
     ok = isinstance(value, numbers.Real) and not isinstance(value, bool)
     if ok and value != value:  # NaN
         ok = False
