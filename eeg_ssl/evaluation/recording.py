@@ -92,7 +92,7 @@ def input_facts(X, windows, *, units):
     return make_facts(ch_names=names, ch_types=types, sfreq=sfreq,
                       units=units if items is not None else None, n_times=windows.shape[2],
                       n_chans=windows.shape[1],
-                      median_abs=median_abs_amplitude(windows[:256]))  # fmt: skip
+                      median_abs=median_abs_amplitude(windows))  # fmt: skip
 
 
 def read_mne_windows(X, facts, *, units, resample=False, name="X"):
@@ -175,7 +175,7 @@ def check_scale(X, facts, *, name="X"):
     factor 1e6) is named with the factor that fixes it.
     """
     trained = (facts or {}).get("median_abs")
-    observed = median_abs_amplitude(X[:256])
+    observed = median_abs_amplitude(X)
     if not trained or not observed:
         return
     ratio = observed / trained
