@@ -237,7 +237,7 @@ def run_profile(files, out, engine, lean=True):
     wrap(prep, "preprocess", "preprocess, all steps")
     wrap(prep, "window_preprocessed", "windowing")
     wrap(prep, "write_shard", "HDF5 write (write_shard)")
-    wrap(prep, "commit_file", "fsync + rename (background thread, overlaps)")
+    wrap(prep, "commit_files", "fsync + rename (background thread, overlaps)")
     wrap(sources, "file_sha256", "sha256 of the file")
     wrap(prep, "_wait_for_commits", "wait for the last fsyncs")
     wrap(prep, "_finish", "manifest + prepare.json (2 fsyncs)")

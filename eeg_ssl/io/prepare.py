@@ -7,6 +7,7 @@ shard was made from the same bytes, recipe and metadata); parallel over recordin
 
 from __future__ import annotations
 
+import collections
 import hashlib
 import os
 import re
@@ -27,7 +28,7 @@ from .recipe import Recipe, preprocess
 from .shards import (
     DEFAULT_CHUNK_WINDOWS,
     FORMAT_VERSION,
-    commit_file,
+    commit_files,
     read_shard_info,
     write_shard,
 )
@@ -289,13 +290,15 @@ def prepare(
 
 # Background commits: a shard's fsync (waiting for the disk, ~5-10 ms per recording here)
 # runs in one thread of the process that wrote it, while the process computes the next
-# recording. Hand-written because neither h5py nor concurrent.futures defers a file's
+# recording. The thread commits every shard queued since its last commit at once (one
+# file-system sync, then the renames: shards.commit_files), so a slow disk batches them;
+# each shard still gets its own task, so a worker's exit still waits for all of them. Hand-written because neither h5py nor concurrent.futures defers a file's
 # sync. The invariant is unchanged: a shard appears under its name only once it is on
 # disk; a killed run leaves temporary files, which the next run deletes and redoes.
 # ThreadPoolExecutor threads are joined at interpreter exit, also in the pool's worker
 # processes (multiprocessing calls threading._shutdown), so every commit a worker queued
 # is done once the worker pool has shut down.
-_COMMITS = {}  # pid -> (ThreadPoolExecutor, list of pending futures)
+_COMMITS = {}  # pid -> (ThreadPoolExecutor, list of pending futures, deque of (tmp, path))
 
 
 def _commit_in_background(tmp, path):
@@ -304,14 +307,25 @@ def _commit_in_background(tmp, path):
     pid = os.getpid()
     if pid not in _COMMITS:  # a forked worker gets its own thread
         _COMMITS.clear()
-        _COMMITS[pid] = (ThreadPoolExecutor(1, thread_name_prefix="eeg-ssl-commit"), [])
-    executor, pending = _COMMITS[pid]
-    pending.append(executor.submit(commit_file, tmp, path))
+        _COMMITS[pid] = (ThreadPoolExecutor(1, thread_name_prefix="eeg-ssl-commit"), [],
+                         collections.deque())  # fmt: skip
+    executor, pending, queue = _COMMITS[pid]
+    queue.append((tmp, path))
+    pending.append(executor.submit(_commit_queued, queue))
+
+
+def _commit_queued(queue):
+    """Commit what is queued now (none left: an earlier task took this shard with its own)."""
+    batch = []
+    while queue:
+        batch.append(queue.popleft())
+    if batch:
+        commit_files(batch)
 
 
 def _wait_for_commits():
     """Wait for this process's pending commits; re-raise the first failure."""
-    _, pending = _COMMITS.get(os.getpid(), (None, []))
+    _, pending, _ = _COMMITS.get(os.getpid(), (None, [], None))
     errors = []
     while pending:
         error = pending.pop(0).exception()

@@ -281,6 +281,62 @@ def commit_file(tmp, path):
         raise
 
 
+def commit_files(pairs):
+    """Commit several complete temporary files: one sync of their file system, then renames.
+
+    The batched form of :func:`commit_file` with the same guarantee (each file is on disk
+    before it appears under its name): ``prepare``'s background thread commits every
+    shard written since its last commit at once. Two or more files on Linux are first
+    flushed together by one ``syncfs`` of their file system, then each gets its
+    ``fsync`` (then cheap: nothing left to write; it still reports that file's write
+    errors): 0.34-0.89 s instead of 0.64-1.08 s for 140 shards of 3.4 MB, measured on
+    the development machine. On failure every temporary file of the batch is removed.
+
+    Parameters
+    ----------
+    pairs : list of (tmp, path)
+    """
+    try:
+        if len(pairs) > 1:
+            _syncfs(pairs[0][0])
+        for tmp, _ in pairs:
+            fd = os.open(tmp, os.O_RDONLY)
+            try:
+                os.fsync(fd)
+            finally:
+                os.close(fd)
+        for tmp, path in pairs:
+            os.replace(tmp, path)
+    except BaseException:
+        for tmp, _ in pairs:
+            Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def _syncfs(path):
+    """``syncfs`` of the file system holding ``path`` (Linux); False where unavailable.
+
+    Hand-written (ctypes) because Python's ``os`` has ``fsync`` and ``sync`` but no
+    ``syncfs``, which flushes one file system in one call.
+    """
+    import ctypes
+    import ctypes.util
+
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library("c"), use_errno=True)
+        syncfs = libc.syncfs
+    except (OSError, AttributeError, TypeError):
+        return False
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        if syncfs(fd) != 0:
+            errno = ctypes.get_errno()
+            raise OSError(errno, f"syncfs failed for {str(path)!r}: {os.strerror(errno)}")
+    finally:
+        os.close(fd)
+    return True
+
+
 def read_shard_info(path):
     """Read a shard's metadata (everything but the windows).
 

@@ -147,3 +147,31 @@ def test_write_new_attrs__same_attributes_as_h5py(tmp_path):
             assert got_type.equal(ref.attrs.get_id(name).get_type())
     with h5py.File(tmp_path / "bad.h5", "w") as h5, pytest.raises(TypeError, match="'meta'"):
         write_new_attrs(h5, {"meta": {"a": 1}})
+
+
+def test_commit_files__batch_lands_together_or_not_at_all(tmp_path, monkeypatch):
+    import eeg_ssl.io.shards as shards
+
+    pairs = []
+    for i in range(3):
+        tmp = tmp_path / f".s{i}.h5.tmp"
+        tmp.write_bytes(b"x" * (i + 1))
+        pairs.append((tmp, tmp_path / f"s{i}.h5"))
+    shards.commit_files(pairs)
+    assert [p.read_bytes() for _, p in pairs] == [b"x", b"xx", b"xxx"]
+    assert not list(tmp_path.glob(".*.tmp"))
+
+    for tmp, _ in pairs:  # again, and the disk refuses the second file's sync
+        tmp.write_bytes(b"y")
+    calls = []
+
+    def failing_fsync(fd):
+        calls.append(fd)
+        if len(calls) == 2:
+            raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(shards.os, "fsync", failing_fsync)
+    with pytest.raises(OSError, match="No space left"):
+        shards.commit_files(pairs)
+    assert not list(tmp_path.glob(".*.tmp"))  # every temporary file removed
+    assert [p.read_bytes() for _, p in pairs] == [b"x", b"xx", b"xxx"]  # none replaced
