@@ -2,7 +2,7 @@
 
 from .classifier import SSLClassifier
 from .embedding import EmbeddingTransformer, as_windows, embed_windows
-from .features import LogBandPower, riemann_features
+from .features import LogBandPower, riemann_features, xdawn_features
 from .invariance import resample_windows, resampling_invariance
 from .maps import embedding_map, save_embedding_map
 from .pretrainer import SSLPretrainer
@@ -17,6 +17,7 @@ from .probe import (
 )
 from .splits import check_disjoint_subjects, subject_cross_val_score, subject_folds
 from .sweeps import label_fraction_indices, label_fraction_sweep
+from .tasks import run_task, task_folds
 
 __all__ = [
     "EmbeddingTransformer",
@@ -37,9 +38,12 @@ __all__ = [
     "resample_windows",
     "resampling_invariance",
     "riemann_features",
+    "run_task",
     "save_embedding_map",
     "subject_cross_val_score",
     "subject_folds",
     "summarise",
+    "task_folds",
     "tuned_feature_classifier",
+    "xdawn_features",
 ]

@@ -32,6 +32,7 @@ SUITE_KEYS = {
     "out", "prepared", "seed", "threads", "encoder", "encoder_params", "methods", "pretrain",
     "pretrain_on", "max_pretrain_windows", "supervised", "baselines", "fractions", "seeds",
     "probes", "n_splits", "max_subjects", "max_windows", "groups", "tasks", "corpora", "quick",
+    "corpus_encoder_params",
 }  # fmt: skip
 TASK_KEYS = {"prepare", "metric", "n_splits", "subjects", "max_subjects", "extra_baselines",
              "fractions", "quick"}  # fmt: skip
@@ -51,15 +52,20 @@ def is_suite_config(path):
 def load_suite_config(path, *, quick=False):
     """Read a suite config; ``quick`` applies the ``quick`` sections (suite and tasks).
 
-    Relative paths (``out``, ``prepared``, ``prepare.inputs``) are resolved against the
-    config's folder. Unknown keys, groups naming unknown tasks and unknown metrics or
-    pretraining sources are errors.
+    ``${data_root}`` in paths is the data root (``--data-root``, ``$EEG_SSL_DATA``, else
+    ``../shared/data`` beside a source checkout). Relative paths (``out``, ``prepared``,
+    ``prepare.inputs``) are resolved against the config's folder. Unknown keys, groups
+    naming unknown tasks and unknown metrics or pretraining sources are errors.
     """
     path = Path(path)
     if not path.exists():
         raise FileNotFoundError(f"Suite config {str(path)!r} does not exist; check the path.")
+    from ..io.datasets import expand_data_root  # ${data_root}: --data-root / $EEG_SSL_DATA
+
     config = copy.deepcopy(yaml.safe_load(path.read_text()) or {})
     _check_keys(config, SUITE_KEYS, str(path))
+    # without a data root the placeholder stays: the tasks then find no file and are skipped
+    config = expand_data_root(config, where=f"{str(path)!r}")
     overrides = config.pop("quick", {}) or {}
     if quick:
         _check_keys(overrides, SUITE_KEYS, f"the 'quick' section of {str(path)!r}")
@@ -172,7 +178,9 @@ def _task_settings(config, task):
 def gain_table(scores, *, task, metric):
     """The SSL gain of each pretrained encoder on one task, per label fraction.
 
-    Every comparison is paired per held-out subject (``metric="subject"``) or per fold
+    Encoders pretrained across datasets (``"<method>[others]"``,
+    ``"<method>[transductive]"``) are compared with ``"random_weights[tokens]"``, the same
+    channel-agnostic architecture with random weights. Every comparison is paired per held-out subject (``metric="subject"``) or per fold
     (``"pooled"``): pretrained minus the same architecture with random weights, minus
     the best classical pipeline at that fraction (band power, Riemann, Xdawn), minus
     supervised training from scratch.
@@ -189,11 +197,13 @@ def gain_table(scores, *, task, metric):
         classical = [m for m in CLASSICAL if (m, "linear") in at.index]
         best = max(classical, key=mean, default=None)
         for model, probe in ssl.itertuples(index=False):
+            # an encoder pretrained across datasets ("simclr[others]") is a "tokens" encoder
+            random = "random_weights[tokens]" if model.endswith("]") else "random_weights"
             row = dict(task=task, metric=metric, fraction=fraction, model=model, probe=probe,
-                       pretrained=mean(model, probe), random_weights=mean("random_weights", probe),
+                       pretrained=mean(model, probe), random_weights=mean(random, probe),
                        best_classical=best, best_classical_score=mean(best) if best else np.nan,
                        supervised=mean("supervised", "finetune"))  # fmt: skip
-            for label, reference, ref_probe in (("gain", "random_weights", probe),
+            for label, reference, ref_probe in (("gain", random, probe),
                                                 ("vs_classical", best, "linear"),
                                                 ("vs_supervised", "supervised", "finetune")):  # fmt: skip
                 paired = (paired_difference(scores, model, reference, fraction=fraction,
@@ -281,7 +291,10 @@ def run_suite(config_path, out=None, *, group=None, quick=False, tasks=None, res
     torch.set_num_threads(int(config.get("threads", 1)))
     seed = int(config.get("seed", 0))
     all_scores, all_gains, notes, sizes = [], [], [], []
+    sources = [s for s in config.get("pretrain_on") or ["train"] if s != "train"]
+    cross = bool(sources and names) and corpus_available()
     with use_log_level(verbose):
+        folders = _every_folder(config, prepared) if cross else {}
         for name in names:
             task = config["tasks"][name]
             task_start = time.perf_counter()
@@ -302,13 +315,20 @@ def run_suite(config_path, out=None, *, group=None, quick=False, tasks=None, res
                 X, y, g = X[keep], y[keep], g[keep]
             metric = task.get("metric", "subject")
             settings = _task_settings(config, task)
+            frozen = {}
+            if cross:
+                frozen, more = _cross_dataset_encoders(config, folders, name, sources, seed,
+                                                       verbose)  # fmt: skip
+                notes += more
             fingerprint = _fingerprint(dict(settings, task=name, metric=metric, seed=seed,
-                                            n_splits=task.get("n_splits", 4)), [X, y, g])  # fmt: skip
+                                            n_splits=task.get("n_splits", 4), sources=sources,
+                                            corpus=config.get("corpus_encoder_params"),
+                                            folders=sorted(folders)), [X, y, g])  # fmt: skip
             store = _SplitStore(out / name / "splits", fingerprint, restart=restart)
             scores, timings = run_task(
                 X, y, g, sfreq=sfreq, n_splits=task.get("n_splits", config.get("n_splits", 4)),
                 metric=metric, class_names=classes, random_state=seed, store=store, name=name,
-                verbose=verbose, **settings,
+                frozen=frozen, verbose=verbose, **settings,
             )  # fmt: skip
             scores = scores.assign(task=name)
             summary = summarise_scores(scores, timings)
@@ -324,28 +344,52 @@ def run_suite(config_path, out=None, *, group=None, quick=False, tasks=None, res
                               folds=task.get("n_splits", config.get("n_splits", 4)),
                               seconds=round(seconds)))  # fmt: skip
             logger.info("%s: done in %.0f s", name, seconds)
-    for source in config.get("pretrain_on") or ["train"]:
-        if source != "train" and names:
-            notes.append(_cross_dataset_note(source))
-            logger.warning(notes[-1])
+    for source in sources if names and not cross else []:
+        notes.append(_cross_dataset_note(source))
+        logger.warning(notes[-1])
     return _write_report(out, all_scores, all_gains, sizes, notes, group_of, quick=quick,
                          group=group, seconds=time.perf_counter() - start)  # fmt: skip
 
 
 def _cross_dataset_note(source):
-    """HOOK (issue 18, point 4): rows pretrained on other datasets' windows.
-
-    ``pretrain_on: others`` (leave-one-dataset-out: the other tasks' and the corpora's
-    prepared folders) and ``transductive`` (those + the task's own) pretrain one encoder
-    over mixed montages, built by :func:`~eeg_ssl.evaluation.tasks.pretraining_dataset`
-    from :class:`eeg_ssl.data.CorpusDataset`. Until that is wired in here, those rows
-    are not run, and the table says so.
-    """
-    if corpus_available():
-        return (f"pretrain_on {source!r} not run: eeg_ssl.data.CorpusDataset exists but the "
-                f"suite does not use it yet (eeg_ssl.evaluation.tasks.pretraining_dataset).")  # fmt: skip
+    """Why ``pretrain_on: others / transductive`` rows could not run."""
     return (f"pretrain_on {source!r} not run: it needs eeg_ssl.data.CorpusDataset (issue 18, "
             f"point 3), not in this version of eeg-ssl.")  # fmt: skip
+
+
+def _every_folder(config, prepared):
+    """Every dataset's prepared folder (every task, any group, and the corpora): the
+    pool of unlabelled windows that leave-one-dataset-out pretraining draws from."""
+    folders = {}
+    for name, task in {**config["tasks"], **(config.get("corpora") or {})}.items():
+        folder = _prepare_task(name, task, prepared / name,
+                               max_subjects=config.get("max_subjects"))  # fmt: skip
+        if folder is not None:
+            folders[name] = folder
+    return folders
+
+
+def _cross_dataset_encoders(config, folders, name, sources, seed, verbose):
+    """``run_task``'s ``frozen`` encoders of one task: pretrained on the other datasets
+    (and on its own windows for ``transductive``), and their random-weights reference."""
+    from .cross_dataset import corpus_encoders
+
+    if name not in folders:
+        return {}, []
+    methods = config.get("methods", {"simclr": {}}) or {}
+    if not methods:
+        return {}, []
+    method, params = next(iter(methods.items()))  # the recipe's (first) method
+    params = dict(config.get("pretrain") or {}, **(params or {}))
+    transformers, notes = corpus_encoders(
+        folders, name, sources=sources, method=method, method_params=params.get("method_params"),
+        encoder_params=config.get("corpus_encoder_params"),
+        pretrain_params={k: params[k] for k in ("epochs", "batch_size", "lr", "weight_decay")
+                         if k in params},
+        max_windows=config.get("max_pretrain_windows"), random_state=seed, verbose=verbose,
+    )  # fmt: skip
+    kinds = {n: "baseline" if n.startswith("random_weights") else "ssl" for n in transformers}
+    return {n: (kinds[n], t) for n, t in transformers.items()}, notes
 
 
 def _write_report(out, all_scores, all_gains, sizes, notes, group_of, *, quick, group, seconds):

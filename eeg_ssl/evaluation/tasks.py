@@ -9,13 +9,12 @@ from Python, and the suite (:mod:`eeg_ssl.evaluation.suite`) runs every task thr
 from __future__ import annotations
 
 import time
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from ..utils import logger, use_log_level
-from .benchmark import BASELINES, benchmark_split
+from .benchmark import BASELINES, _Fitted, _frozen_rows, benchmark_split
 from .splits import subject_folds
 from .sweeps import FRACTIONS
 
@@ -88,8 +87,8 @@ def _check_folds(folds, groups, n_windows):
 def run_task(X, y, groups, *, sfreq, folds=None, n_splits=4, metric="subject", methods=None,
              encoder="conv", encoder_params=None, pretrain_params=None, supervised_params=None,
              baselines=BASELINES, fractions=FRACTIONS, seeds=(0, 1, 2), probes=("linear",),
-             X_unlabelled=None, max_pretrain_windows=None, class_names=None, random_state=0,
-             store=None, name="task", verbose=None):  # fmt: skip
+             X_unlabelled=None, max_pretrain_windows=None, frozen=None, class_names=None,
+             random_state=0, store=None, name="task", verbose=None):  # fmt: skip
     """Benchmark SSL methods and baselines on one task, given as arrays.
 
     Parameters
@@ -112,6 +111,10 @@ fractions, seeds, probes, max_pretrain_windows
         As in :func:`~eeg_ssl.evaluation.benchmark.benchmark_split`.
     X_unlabelled : ndarray, shape (n_extra, n_chans, n_times) | None
         Extra unlabelled windows added to every fold's pretraining set.
+    frozen : dict | None
+        ``{name: (kind, transformer)}``: encoders trained beforehand, outside the folds
+        (e.g. pretrained on other datasets, :mod:`eeg_ssl.evaluation.cross_dataset`),
+        probed like the others in every fold; ``kind`` is ``"ssl"`` or ``"baseline"``.
     random_state : int
         Seed of the folds (when made here), of pretraining and of the random weights.
     store : eeg_ssl.evaluation.benchmark_runner._SplitStore | None
@@ -167,6 +170,12 @@ fractions, seeds, probes, max_pretrain_windows
                 X_unlabelled=X_unlabelled, rates=(), max_pretrain_windows=max_pretrain_windows,
                 class_names=class_names, random_state=random_state, verbose=False,
             )  # fmt: skip
+            for model, (kind, transformer) in (frozen or {}).items():
+                data = (X[train], y[train], groups[train], X[test], y[test], g_test)
+                frame, timing = _frozen_rows(model, kind, _Fitted(transformer), data,
+                                             fractions=fractions, seeds=seeds, probes=probes)  # fmt: skip
+                scores = pd.concat([scores, frame], ignore_index=True)
+                timings = pd.concat([timings, pd.DataFrame([timing])], ignore_index=True)
             scores, timings = scores.assign(split=k), timings.assign(split=k)
             if store is not None:
                 store.save(k, scores, timings, invariance)
@@ -186,38 +195,4 @@ def corpus_available():
     return True
 
 
-def pretraining_dataset(folders, *, sfreq=None, max_windows=None, random_state=None):
-    """HOOK (issue 18, point 3): the unlabelled pretraining set made of prepared folders.
-
-    Leave-one-dataset-out pretraining (``pretrain_on: others`` / ``transductive`` in the
-    suite) mixes montages and rates, which needs :class:`eeg_ssl.data.CorpusDataset`
-    and a channel-agnostic encoder. Until ``CorpusDataset`` is in the package this raises
-    ``NotImplementedError`` and the suite reports those rows as not run; pretraining on
-    the task's own training windows (``pretrain_on: train``) does not go through here.
-
-    Parameters
-    ----------
-    folders : list of str | Path
-        Prepared folders (unlabelled windows are used; labels are ignored).
-    sfreq : float | None
-        Common rate of the corpus.
-    max_windows : int | None
-        A random subset of at most this many windows.
-    random_state : int | None
-
-    Returns
-    -------
-    dataset : eeg_ssl.data.CorpusDataset
-    """
-    try:
-        from eeg_ssl.data import CorpusDataset
-    except ImportError as err:
-        raise NotImplementedError(
-            "Pretraining across datasets needs eeg_ssl.data.CorpusDataset (issue 18, point "
-            "3), which this version of eeg-ssl does not have yet."
-        ) from err
-    del max_windows, random_state  # used once the corpus can be subsampled (see the hook)
-    return CorpusDataset([Path(f) for f in folders], sfreq=sfreq, channels="union")
-
-
-__all__ = ["METRICS", "corpus_available", "pretraining_dataset", "run_task", "task_folds"]
+__all__ = ["METRICS", "corpus_available", "run_task", "task_folds"]

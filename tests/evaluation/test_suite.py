@@ -144,15 +144,17 @@ def test_select_recordings__max_subjects_alternates_labels(shared_data):
     assert select_recordings(section) == []
 
 
-def test_run_suite__quick_runs_tasks_and_writes_the_table(tmp_path, shared_data):
-    text = run_suite(SUITE, tmp_path, quick=True, tasks=["eegmmidb-eyes", "bonn"],
-                     verbose=False)  # fmt: skip
+def test_run_suite__quick_runs_a_task_with_cross_dataset_rows(tmp_path, shared_data):
+    text = run_suite(SUITE, tmp_path, quick=True, tasks=["bonn"], verbose=False)
     assert text.startswith("SMOKE RUN (--quick)")
     gains = pd.read_csv(tmp_path / "gains.csv")
-    assert set(gains["task"]) == {"eegmmidb-eyes", "bonn"}
-    assert set(gains.loc[gains["task"] == "bonn", "metric"]) == {"pooled"}
+    assert set(gains["task"]) == {"bonn"} and set(gains["metric"]) == {"pooled"}
+    # pretrained on the task's training windows, and on the other datasets only
+    assert set(gains["model"]) == {"simclr", "simclr[others]"}
+    scores = pd.read_csv(tmp_path / "scores.csv")
+    assert {"random_weights", "random_weights[tokens]"} <= set(scores["model"])
     tasks = pd.read_csv(tmp_path / "tasks.csv")
-    assert set(tasks["group"]) == {"selection", "evaluation"}
+    assert list(tasks["group"]) == ["evaluation"]
     assert "fold (pooled)" in (tmp_path / "table.md").read_text()
 
 
@@ -163,3 +165,33 @@ def test_run_suite__quick_every_task(tmp_path, shared_data):
     assert set(tasks["task"]) == set(load_suite_config(SUITE)["tasks"])
     scores = pd.read_csv(tmp_path / "scores.csv")
     assert "xdawn" in set(scores.loc[scores["task"] == "muse-p300", "model"])
+
+
+def test_run_suite__absent_data_skip_cleanly(tmp_path, monkeypatch):
+    config = yaml.safe_load(SUITE.read_text())
+    config["groups"] = {"selection": ["bonn"]}
+    path = tmp_path / "suite.yaml"
+    path.write_text(yaml.safe_dump(config))
+    monkeypatch.setenv("EEG_SSL_DATA", str(tmp_path / "no-data"))
+    text = run_suite(path, tmp_path / "out", quick=True, verbose=False)
+    assert "bonn: skipped, its recordings were not found" in text
+    assert "(no task ran)" in text
+
+
+def test_channel_mapped_embedding__absent_channels_are_zero():
+    from eeg_ssl.evaluation.cross_dataset import ChannelMappedEmbedding
+    from eeg_ssl.models import build_encoder
+
+    ch_names = ["Fp1", "Cz", "Oz", "TP9"]
+    encoder = build_encoder("tokens", n_chans=4, n_times=128, n_outputs=8, sfreq=64.0,
+                            ch_names=ch_names, embed_dim=8, depth=1, n_heads=2)  # fmt: skip
+    X = np.random.default_rng(0).standard_normal((5, 2, 128)).astype(np.float32)
+    embedding = ChannelMappedEmbedding(encoder, ch_names, ["OZ", "EEG Fp1"])
+    mapped = np.zeros((5, 4, 128), np.float32)
+    mapped[:, 2], mapped[:, 0] = X[:, 0], X[:, 1]
+    encoder.eval()
+    with torch.no_grad():
+        expected = encoder(torch.from_numpy(mapped)).numpy()
+    np.testing.assert_allclose(embedding.fit(X).transform(X), expected, rtol=1e-5, atol=1e-6)
+    with pytest.raises(ValueError, match=r"Channels \['C3'\] are not in the encoder"):
+        ChannelMappedEmbedding(encoder, ch_names, ["C3", "Cz"]).transform(X)
