@@ -17,6 +17,8 @@ with warnings.catch_warnings():
     warnings.filterwarnings("ignore", message="Montage name", category=FutureWarning)
     from braindecode.models.base import EEGModuleMixin
 
+from .hub import PretrainedMixin
+
 #: Positions are divided by this (metres; about a head radius) before the Fourier features.
 HEAD_RADIUS = 0.1
 
@@ -69,7 +71,7 @@ def electrode_positions(ch_names, ch_positions=None):
     return positions, known
 
 
-class ChannelTokenEncoder(EEGModuleMixin, nn.Module):
+class ChannelTokenEncoder(PretrainedMixin, EEGModuleMixin, nn.Module):
     """Per-channel temporal patch tokens, electrode position embeddings, masked attention.
 
     In the manner of BIOT (Yang et al. 2023), LaBraM (Jiang et al. 2024) and CBraMod

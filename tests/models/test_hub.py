@@ -27,6 +27,13 @@ SMALL = {
     "patch_transformer": {"patch_size": 32, "embed_dim": 16, "depth": 1, "n_heads": 2},
     "braindecode": {"model": "ShallowFBCSPNet", "model_kwargs": {"n_filters_time": 6}},
     "covariance": {},
+    "tokens": {
+        "ch_names": ["Fz", "Cz", "Pz", "Oz"],
+        "patch_size": 32,
+        "embed_dim": 16,
+        "depth": 1,
+        "n_heads": 2,
+    },
 }
 FACTS = make_facts(ch_names=["Fz", "Cz", "Pz", "Oz"], ch_types=["eeg"] * 4, sfreq=128.0,
                    units="uV", n_times=256, recipe_hash="0123abcd", median_abs=10.0)  # fmt: skip
