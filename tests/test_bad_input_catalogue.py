@@ -466,7 +466,10 @@ def _disk_fault(w, t, m, code):
             Path(tmp).unlink(missing_ok=True)
         failing(*pairs[0])
 
-    m.setattr(prepare_module, "commit_files", commit_files)
+    if hasattr(prepare_module, "commit_files"):
+        m.setattr(prepare_module, "commit_files", commit_files)
+    else:  # one commit per shard
+        m.setattr(prepare_module, "commit_file", failing)
     return _prepare_cli(w, t)
 
 
