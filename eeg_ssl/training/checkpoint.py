@@ -127,9 +127,9 @@ def recording_facts(source, *, units="uV"):
 
     Parameters
     ----------
-    source : ShardDataset | str | Path | dict | mne.Epochs
+    source : ShardDataset | CorpusDataset | str | Path | dict | mne.Epochs
         A :class:`eeg_ssl.data.ShardDataset` (or a wrapper exposing ``.dataset``), a
-        prepared folder, the ``prepare.json`` record of one (recipe-level facts only:
+        dataset with its own ``recording_facts()`` (``CorpusDataset``), a prepared folder, the ``prepare.json`` record of one (recipe-level facts only:
         no channel names, no amplitude), or ``mne.Epochs`` (read in ``units``).
     units : str
         Units in which ``mne.Epochs`` are read; prepared data carry their own.
@@ -162,6 +162,8 @@ def recording_facts(source, *, units="uV"):
         source, seen = source.dataset, seen + 1
         if seen > 8:
             break
+    if callable(getattr(source, "recording_facts", None)):  # e.g. CorpusDataset
+        return source.recording_facts()
     if not hasattr(source, "manifest") or not hasattr(source, "root"):
         raise TypeError(
             f"'source' must be a ShardDataset, a prepared folder, a prepare.json record or "

@@ -59,6 +59,11 @@ def test_recording_facts__record_and_bad_source(prepared):
     with pytest.raises(TypeError, match="ShardDataset, a prepared folder"):
         recording_facts(3.0)
 
+    class Wrapper:  # e.g. torch.utils.data.Subset over a dataset that knows its facts
+        dataset = type("Corpus", (), {"recording_facts": lambda self: {"sfreq": 1.0}})()
+
+    assert recording_facts(Wrapper()) == {"sfreq": 1.0}
+
 
 def test_save_checkpoint__facts_travel_with_the_encoder(tmp_path, prepared):
     facts = recording_facts(prepared)
