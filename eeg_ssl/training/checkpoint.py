@@ -129,8 +129,9 @@ def recording_facts(source, *, units="uV"):
     ----------
     source : ShardDataset | CorpusDataset | str | Path | dict | mne.Epochs
         A :class:`eeg_ssl.data.ShardDataset` (or a wrapper exposing ``.dataset``), a
-        dataset with its own ``recording_facts()`` (``CorpusDataset``), a prepared folder, the ``prepare.json`` record of one (recipe-level facts only:
-        no channel names, no amplitude), or ``mne.Epochs`` (read in ``units``).
+        dataset with its own ``recording_facts()`` (``CorpusDataset``), a prepared
+        folder, the ``prepare.json`` record of one (recipe-level facts only: no channel
+        names, no amplitude), or ``mne.Epochs`` (read in ``units``).
     units : str
         Units in which ``mne.Epochs`` are read; prepared data carry their own.
 
