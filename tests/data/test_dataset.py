@@ -96,3 +96,41 @@ def test_shard_dataset__workers_read_same_windows(prepared):
 def test_shard_dataset__not_prepared_folder(tmp_path):
     with pytest.raises(FileNotFoundError, match="eeg-ssl prepare"):
         ShardDataset(tmp_path)
+
+
+@pytest.fixture
+def copy(prepared, tmp_path):
+    import shutil
+
+    return shutil.copytree(prepared, tmp_path / "copy")
+
+
+def test_shard_dataset__refuses_a_shard_edited_after_preparation(copy):
+    import h5py
+
+    shard = sorted(copy.glob("*.h5"))[0]
+    with h5py.File(shard, "r+") as h5:  # same size, another checksum
+        h5["windows"][0, 0, 0] = np.nan
+    with pytest.raises(ValueError, match=f"{shard.name}: content changed.*eeg-ssl verify"):
+        ShardDataset(copy)
+
+
+def test_shard_dataset__refuses_edited_labels_and_deleted_rows(copy):
+    path = copy / "manifest.csv"
+    text = path.read_text()
+    path.write_text(text.replace(",rest,", ",task,", 1))
+    with pytest.raises(ValueError, match="manifest.csv.*changed after preparation"):
+        ShardDataset(copy)
+    path.write_text("".join(text.splitlines(True)[:-4]))
+    with pytest.raises(ValueError, match="lists 26 windows but prepare.json records 30"):
+        ShardDataset(copy)
+    path.write_text(text)
+    assert len(ShardDataset(copy)) == 30
+
+
+def test_shard_dataset__copied_folder_with_new_times_opens(copy):
+    import os
+
+    for shard in copy.glob("*.h5"):
+        os.utime(shard, ns=(10**9, 10**9))  # as a plain `cp` leaves them: re-hashed, equal
+    assert len(ShardDataset(copy)) == 30

@@ -102,3 +102,33 @@ def test_recipe__rejects_bad_options():
         Recipe(label_source="events")
     with pytest.raises(ValueError, match="Unknown recipe key"):
         Recipe.from_dict({"lfreq": 1})
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        (dict(sfreq="abc"), "Invalid value for 'sfreq': expected a positive number; got 'abc'."),
+        (dict(l_freq=40.0, h_freq=10.0), "'l_freq' (40 Hz) must be below 'h_freq' (10 Hz)"),
+        (dict(sfreq=64.0, h_freq=40.0), "Nyquist frequency of the new rate"),
+        (dict(window_seconds="2"), "Invalid value for 'window_seconds'"),
+        (dict(picks=["eeg", 3]), "Invalid value for 'picks'"),
+        (dict(label_map="rest"), "Invalid value for 'label_map'"),
+    ],
+)
+def test_recipe__types_and_band_checked_in_one_place(kwargs, message):
+    with pytest.raises(ValueError) as info:
+        Recipe(**kwargs)
+    assert message in str(info.value)
+
+
+def test_recipe__valid_edges_and_none_are_accepted():
+    Recipe(sfreq=64.0, l_freq=1.0, h_freq=31.9)
+    Recipe(sfreq=None, l_freq=None, h_freq=None, clip=None, stride_seconds=None)
+    Recipe(l_freq=0.5, h_freq=None, sfreq=128)  # high-pass only, int rate
+
+
+def test_preprocess__band_edge_above_the_recordings_nyquist_names_it():
+    """Without a recipe 'sfreq' the Nyquist frequency is the recording's."""
+    raw = simulate_raw(1, duration=10.0, sfreq=128.0, random_state=0)
+    with pytest.raises(ValueError, match=r"'rec\.edf' is sampled at 128 Hz.*64 Hz"):
+        preprocess(raw, Recipe(sfreq=None, h_freq=70.0), source="rec.edf")
