@@ -239,9 +239,10 @@ def _prepare_config(args):
 def _quiet_mne(verbose):
     """MNE at WARNING unless --verbose (its filter design is many lines per file)."""
     level = "INFO" if verbose else "WARNING"
-    os.environ.setdefault("MNE_LOGGING_LEVEL", level)
     if "mne" in sys.modules:
         sys.modules["mne"].set_log_level(level)
+    elif verbose or "MNE_LOGGING_LEVEL" not in os.environ:  # read when MNE is imported
+        os.environ["MNE_LOGGING_LEVEL"] = level
 
 
 def main(argv=None):

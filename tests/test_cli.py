@@ -307,3 +307,20 @@ def test_cli_fetch__from_a_local_file_url(tmp_path, sample_dir, capsys):
     assert main(argv) == 0  # already there: kept, nothing fetched
     assert main([*argv[:-4], "--files", "Subject99_1.edf"]) == 2
     assert "Subject99_1.edf" in capsys.readouterr().err
+
+
+def test_cli__mne_at_warning_unless_verbose(tmp_path, sample_dir, monkeypatch):
+    import logging
+
+    import mne
+
+    monkeypatch.delenv("MNE_LOGGING_LEVEL", raising=False)
+    old = mne.utils.logger.level
+    edf = str(sorted(sample_dir.glob("*.edf"))[0])
+    try:
+        assert main(["--quiet", "prepare", edf, "--out", str(tmp_path / "a")]) == 0
+        assert mne.utils.logger.level == logging.WARNING
+        assert main(["prepare", edf, "--out", str(tmp_path / "b"), "--verbose"]) == 0
+        assert mne.utils.logger.level == logging.INFO
+    finally:
+        mne.set_log_level(old)
