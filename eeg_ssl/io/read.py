@@ -99,11 +99,42 @@ _EDF_UNITS = {"uV": 1e-6, "\u00b5V": 1e-6, "\u03bcV": 1e-6, "mV": 1e-3, "V": 1.0
 
 
 class RawEDFLean(mne.io.BaseRaw):
-    """A continuous EDF recording read by :func:`read_edf_lean` (preloaded, in volts)."""
+    """A continuous EDF recording found by :func:`read_edf_lean`; samples read on demand.
 
-    def __init__(self, info, data, filename):
-        super().__init__(info, preload=data, filenames=[filename], orig_format="int",
-                         verbose="error")  # fmt: skip
+    Not preloaded, like MNE's readers: ``get_data`` reads the data records it needs and
+    calibrates them straight into the array it returns (one pass, no copy of a preloaded
+    buffer); ``load_data`` preloads.
+    """
+
+    def __init__(self, info, path, layout):
+        n_times = layout["n_records"] * layout["spr"]
+        super().__init__(info, preload=False, filenames=[path], last_samps=[n_times - 1],
+                         raw_extras=[layout], orig_format="int", verbose="error")  # fmt: skip
+
+    def _read_segment_file(self, data, idx, fi, start, stop, cals, mult):
+        """Samples ``start:stop`` of channels ``idx`` into ``data`` (MNE's reader protocol)."""
+        layout = self._raw_extras[fi]
+        spr, record_len = layout["spr"], layout["record_len"]
+        first, last = start // spr, -(-stop // spr)  # the data records holding the samples
+        records = np.fromfile(self.filenames[fi], dtype="<i2", count=(last - first) * record_len,
+                              offset=layout["header_bytes"] + 2 * first * record_len)  # fmt: skip
+        records = records.reshape(last - first, record_len)
+        chans = np.arange(len(layout["cols"]))[idx]
+        lo, n = start - first * spr, stop - start
+        out = data if mult is None else np.empty((len(chans), n))
+        for row, ch in enumerate(chans):
+            col = layout["cols"][ch]
+            # (n_records, spr) block of the channel -> its samples start:stop
+            digital = records[:, col : col + spr].reshape(-1)[lo : lo + n]
+            # MNE's calibration, in float64: (digital * gain + offset) * unit scale
+            np.multiply(digital, layout["gain"][ch], out=out[row])
+            out[row] += layout["offset"][ch]
+            if layout["scale"][ch] != 1.0:
+                out[row] *= layout["scale"][ch]
+        if mult is not None:  # projector / compensation, calibrations included
+            data[:] = mult @ out
+        elif not np.all(cals == 1.0):
+            data *= cals
 
 
 def read_edf_lean(path):
@@ -131,6 +162,7 @@ def read_edf_lean(path):
     Returns
     -------
     raw : RawEDFLean | None
+        Not preloaded; its samples are read by ``get_data`` / ``load_data``.
     """
     import edfio
 
@@ -177,21 +209,12 @@ def read_edf_lean(path):
     except Exception as err:  # noqa: BLE001  any header edfio cannot parse: MNE's turn
         logger.debug("Lean EDF reader declined %s (%s); MNE reads it.", path, err)
         return None
-    scale = np.array([_EDF_UNITS[unit] for unit in units])
-    records = np.fromfile(path, dtype="<i2", count=n_records * record_len, offset=header_bytes)
-    records = records.reshape(n_records, record_len)
-    n_chans = len(labels)
-    data = np.empty((n_chans, n_records, spr))
-    for i, col in enumerate(cols):  # (n_records, spr) block of channel i, strided
-        # MNE's calibration, in float64: (digital * gain + offset) * unit scale
-        np.multiply(records[:, col : col + spr], gain[i], out=data[i])
-        data[i] += offset[i]
-        if scale[i] != 1.0:
-            data[i] *= scale[i]
-    data = data.reshape(n_chans, n_records * spr)  # (C, R, S) -> (C, T)
+    layout = dict(header_bytes=header_bytes, record_len=record_len, spr=spr,
+                  n_records=n_records, cols=[int(c) for c in cols], gain=gain, offset=offset,
+                  scale=np.array([_EDF_UNITS[unit] for unit in units]))  # fmt: skip
     info = mne.create_info(labels, spr / duration, "eeg")
     info.set_meas_date(meas_date)
-    raw = RawEDFLean(info, data, path)
+    raw = RawEDFLean(info, path, layout)
     if annotations:
         raw.set_annotations(mne.Annotations(
             [a.onset for a in annotations], [a.duration or 0.0 for a in annotations],

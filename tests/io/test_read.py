@@ -118,3 +118,22 @@ def test_read_edf_lean__declines_a_truncated_file(tmp_path):
     path = _write_edf(tmp_path / "rec.edf", ["Fz", "Cz"], [128, 128])
     path.write_bytes(path.read_bytes()[:-100])
     assert read_edf_lean(path) is None  # MNE's reader names the truncation (test_bad_input)
+
+
+def test_read_edf_lean__reads_any_span_and_channels_on_demand(shared_data):
+    path = shared_data / "eegmmidb/S001/S001R04.edf"
+    lean = read_edf_lean(path)
+    ref = mne.io.read_raw_edf(path, preload=True, verbose="error")
+    assert not lean.preload
+    for picks, start, stop in (([3, 1], 37, 1000), ([0], 159, 161), (None, 19_990, None)):
+        np.testing.assert_array_equal(lean.get_data(picks, start, stop),
+                                      ref.get_data(picks, start, stop))  # fmt: skip
+    # with an active projector (MNE passes the projection matrix to the reader)
+    for raw in (lean, ref):
+        raw.set_eeg_reference("average", projection=True, verbose="error")
+        raw.apply_proj(verbose="error")
+    assert not lean.preload
+    np.testing.assert_allclose(lean.get_data(start=100, stop=900),
+                               ref.get_data(start=100, stop=900), rtol=0, atol=1e-12)  # fmt: skip
+    lean.load_data()
+    np.testing.assert_allclose(lean.get_data(), ref.get_data(), rtol=0, atol=1e-12)
