@@ -324,3 +324,15 @@ def test_cli__mne_at_warning_unless_verbose(tmp_path, sample_dir, monkeypatch):
         assert mne.utils.logger.level == logging.INFO
     finally:
         mne.set_log_level(old)
+
+
+def test_load_section__benchmark_config_gives_its_pretrain_and_prepare_sections(tmp_path):
+    from eeg_ssl.workflow import find_config, load_section
+
+    path = ROOT / "pipelines" / "benchmarks" / "eegmat.yaml"
+    section, ignored = load_section(path, "pretrain")
+    assert section["epochs"] == yaml.safe_load(path.read_text())["pretrain"]["epochs"]
+    assert {"methods", "n_splits", "prepare"} <= set(ignored)
+    prepare_section, _ = load_section(path, "prepare", data_root=tmp_path)
+    assert prepare_section["inputs"] == [f"{tmp_path.resolve()}/eegmat/Subject*_[12].edf"]
+    assert find_config("eegmat").parent.name == "datasets"  # shipped in the package

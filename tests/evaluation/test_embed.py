@@ -64,3 +64,12 @@ def test_embed_folder__bad_output_format_is_named(tiny_run, tmp_path):
     prepared, checkpoint = tiny_run
     with pytest.raises(ValueError, match="output format"):
         embed_folder(prepared, checkpoint, tmp_path / "emb.csv")
+
+
+def test_embed_folder__parquet_when_pyarrow_is_installed(tiny_run, tmp_path):
+    pytest.importorskip("pyarrow")
+    prepared, checkpoint = tiny_run
+    Z, table = read_embeddings(embed_folder(prepared, checkpoint, tmp_path / "e.parquet"))
+    h5 = read_embeddings(embed_folder(prepared, checkpoint, tmp_path / "e.h5"))
+    np.testing.assert_array_equal(Z, h5[0])
+    assert list(table["subject"]) == list(h5[1]["subject"])
