@@ -221,6 +221,28 @@ class ChannelTokenEncoder(PretrainedMixin, EEGModuleMixin, nn.Module):
             ]
         return config
 
+    def for_channels(self, ch_names, ch_positions=None):
+        """The same weights for another montage: a new encoder for ``ch_names``.
+
+        E.g. an encoder pretrained on a corpus's 71 channels, applied to a dataset's 19.
+
+        Parameters
+        ----------
+        ch_names : list of str
+        ch_positions : list of (3,) | None, or None
+            As in the constructor.
+
+        Returns
+        -------
+        ChannelTokenEncoder
+            In the same mode (train/eval) as this one.
+        """
+        config = dict(self.get_config(), n_chans=len(ch_names), ch_names=list(ch_names),
+                      ch_positions=ch_positions)  # fmt: skip
+        encoder = type(self)(**config).to(self.unknown_embed.device)
+        encoder.load_state_dict(self.state_dict())
+        return encoder.train(self.training)
+
     def electrode_embedding(self):
         """(n_chans, embed_dim): from the positions, or the learnt unknown embedding."""
         xyz = self.positions / HEAD_RADIUS  # (C, 3)

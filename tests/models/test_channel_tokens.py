@@ -60,9 +60,10 @@ def test_channel_tokens__masked_channel_values_do_not_change_the_embedding():
 
 
 def test_channel_tokens__masking_a_channel_equals_leaving_it_out():
-    # positions are buffers, not weights: the weights load into an encoder for 18 channels
-    full, short = _encoder(TEN_TWENTY), _encoder(TEN_TWENTY[:7] + TEN_TWENTY[8:])
-    short.load_state_dict(full.state_dict())
+    # positions are buffers, not weights: the weights serve an encoder for 18 channels
+    full = _encoder(TEN_TWENTY)
+    short = full.for_channels(TEN_TWENTY[:7] + TEN_TWENTY[8:])
+    assert short.n_chans == 18 and not short.training
     x = torch.randn(2, 19, 256)
     mask = torch.ones(2, 19, dtype=torch.bool)
     mask[:, 7] = False
