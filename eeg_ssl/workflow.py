@@ -88,7 +88,7 @@ def _resolve_paths(section, base):
     section["inputs"] = [p if Path(p).is_absolute() or "${" in p else str(base / p)
                          for p in inputs]  # fmt: skip
     dataset = section.get("dataset") or {}
-    for key in ("path", "root"):  # local copies of public datasets (pipelines/datasets/)
+    for key in ("path", "root"):  # local copies of public datasets (eeg_ssl/configs/datasets/)
         if dataset.get(key) and not Path(dataset[key]).is_absolute():
             dataset[key] = str((base / dataset[key]).resolve())
 

@@ -325,6 +325,7 @@ def fetch_dataset(name, data_root, *, files=None, base_url=None, verbose=None):
         )
     base_url = (base_url or src["base_url"]).rstrip("/") + "/"
     folder = Path(data_root).expanduser() / name
+    pooch.get_logger().setLevel("WARNING")  # else a "Downloading ..." + hash note per file
     paths = []
     for file in tqdm(files, desc=f"fetch {name}", disable=not progress_enabled(verbose)):
         target = folder / file
