@@ -224,6 +224,10 @@ PREPARE_CASES = [
     ("empty-inputs", lambda w, t: _prepare(w, t, inputs=[]), ValueError, ["'inputs'"]),
     ("duplicate-inputs", lambda w, t: _prepare(w, t, inputs=[w.edfs[0], w.edfs[0]]),
      ValueError, ["twice"]),
+    ("subject_pattern-not-a-regex", lambda w, t: _prepare(w, t, subject_pattern="(["),
+     ValueError, ["'subject'", "not a regular expression"]),
+    ("path_rules-not-text", lambda w, t: _prepare(w, t, path_rules={"label": 5}), ValueError,
+     ["'label'"]),
     ("on_error-unknown", lambda w, t: _prepare(w, t, on_error="ignore"), ValueError,
      ["'on_error'"]),
     ("n_jobs-zero", lambda w, t: _prepare(w, t, n_jobs=0), ValueError, ["'n_jobs'"]),
@@ -540,6 +544,10 @@ CLI_CASES = [
     ("prepare-no-annotations", lambda w, t, m: _cli(
         "prepare", w.plain, "--out", t / "out", "--set", "label_source=annotations",
         "--set", "sfreq=64", "--set", "h_freq=30"), ["sub-04_plain_eeg.edf", "no annotations"]),
+    ("prepare-path-rule-not-a-regex", lambda w, t, m: _prepare_cli(w, t, "--path-rule", "run=(["),
+     ["'run'", "not a regular expression"]),
+    ("prepare-input-is-a-folder", lambda w, t, m: _cli("prepare", t, "--out", t / "o"),
+     ["is a folder", "EISDIR"]),
     ("prepare-missing-input", lambda w, t, m: _cli("prepare", t / "gone.edf", "--out", t / "o"),
      ["gone.edf"]),
     ("prepare-config-bad-yaml", lambda w, t, m: _cli(

@@ -258,6 +258,14 @@ def prepare(
     rules = dict(path_rules or {})
     if subject_pattern:
         rules.setdefault("subject", subject_pattern)
+    for key, pattern in rules.items():  # a bad pattern names its rule, not re's internals
+        try:
+            re.compile(pattern)
+        except (re.error, TypeError) as err:
+            raise ValueError(
+                f"Invalid value for path rule {key!r} ('path_rules' / --path-rule / "
+                f"'subject_pattern'): {pattern!r} is not a regular expression ({err})."
+            ) from err
     out_dir = Path(out_dir)
     recordings = _to_recordings(inputs, rules, read_kwargs)
     if not recordings:
