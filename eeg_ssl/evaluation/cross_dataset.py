@@ -5,8 +5,10 @@
 datasets only; ``transductive`` adds the target dataset's own windows (every subject's,
 held-out ones included, labels unused). The corpus is a :class:`eeg_ssl.data.CorpusDataset`
 on one channel list (the union of every dataset's channels and the target's), at the
-target's rate, cropped to the target's window length. The target's windows are embedded
-on that channel list, absent channels zero (the encoder masks all-zero channels).
+target's rate, cropped to one window length (2 s by default, or the target's windows if
+shorter). The target's windows are embedded on that channel list, absent channels zero
+(the encoder masks all-zero channels); a window longer than the pretraining windows is
+embedded as the mean embedding of its consecutive crops of that length.
 """
 
 from __future__ import annotations
@@ -66,13 +68,18 @@ class ChannelMappedEmbedding(TransformerMixin, BaseEstimator):
     window_ch_names : list of str
         The channels of the windows given to :meth:`transform`, in their order; names
         are standardised (``"EEG Fp1"`` and ``"FP1"`` are ``"Fp1"``).
+    crop : int | None
+        Length in samples of the encoder's windows: a longer window is cut into
+        consecutive crops of this length (the remainder dropped), and its embedding is
+        the mean of theirs. ``None``: windows are embedded whole.
     batch_size : int
     """
 
-    def __init__(self, encoder, ch_names, window_ch_names, *, batch_size=256):
+    def __init__(self, encoder, ch_names, window_ch_names, *, crop=None, batch_size=256):
         self.encoder = encoder
         self.ch_names = ch_names
         self.window_ch_names = window_ch_names
+        self.crop = crop
         self.batch_size = batch_size
 
     def fit(self, X, y=None):
@@ -87,6 +94,12 @@ class ChannelMappedEmbedding(TransformerMixin, BaseEstimator):
             missing = [n for n, i in zip(self.window_ch_names, index) if i < 0]
             raise ValueError(f"Channels {missing} are not in the encoder's channel list.")
         X = np.asarray(X, dtype=np.float32)
+        n_crops = 1
+        if self.crop is not None and X.shape[2] > self.crop:
+            n_crops = X.shape[2] // self.crop
+            # (n, C, T) -> (n * n_crops, C, crop), crops of a window consecutive
+            X = (X[:, :, : n_crops * self.crop].reshape(len(X), X.shape[1], n_crops, self.crop)
+                 .transpose(0, 2, 1, 3).reshape(-1, X.shape[1], self.crop))  # fmt: skip
         self.encoder.eval()
         out = []
         with torch.no_grad():
@@ -96,12 +109,14 @@ class ChannelMappedEmbedding(TransformerMixin, BaseEstimator):
                 mapped = np.zeros((len(part), len(self.ch_names), part.shape[2]), np.float32)
                 mapped[:, index] = part
                 out.append(self.encoder(torch.from_numpy(mapped)).numpy())
-        return np.concatenate(out)
+        out = np.concatenate(out)
+        # (n * n_crops, D) -> (n, D): the mean over a window's crops
+        return out.reshape(-1, n_crops, out.shape[1]).mean(axis=1)
 
 
 def corpus_encoders(folders, target, *, sources, method, method_params=None,
-                    encoder_params=None, pretrain_params=None, max_windows=None,
-                    random_state=0, verbose=None):  # fmt: skip
+                    encoder_params=None, pretrain_params=None, window_seconds=2.0,
+                    max_windows=None, random_state=0, verbose=None):  # fmt: skip
     """Pretrain one encoder per source on a corpus; return them with a random reference.
 
     Parameters
@@ -116,6 +131,9 @@ def corpus_encoders(folders, target, *, sources, method, method_params=None,
     method_params, encoder_params, pretrain_params : dict | None
         The method's and the ``"tokens"`` encoder's parameters; ``epochs``,
         ``batch_size``, ``lr``, ``weight_decay`` of :func:`eeg_ssl.training.pretrain`.
+    window_seconds : float
+        Length of the pretraining windows (the target's, if shorter): every dataset's
+        windows are cropped to it; datasets whose windows are shorter are left out.
     max_windows : int | None
         Pretrain on a random subset of at most this many corpus windows (every window
         once per epoch); ``None``: all, each dataset an equal share of every epoch
@@ -135,7 +153,8 @@ def corpus_encoders(folders, target, *, sources, method, method_params=None,
     from ..training import pretrain
     from ..utils import seeded
 
-    sfreq, n_times, window_names = folder_window(folders[target])
+    sfreq, target_n_times, window_names = folder_window(folders[target])
+    n_times = min(target_n_times, int(round(window_seconds * sfreq)))
     everything = CorpusDataset(dict(folders), sfreq=sfreq, n_times=None, balance=None)
     ch_names = list(everything.ch_names)  # the union, the target's channels included
     params = dict(pretrain_params or {})
@@ -148,13 +167,13 @@ def corpus_encoders(folders, target, *, sources, method, method_params=None,
 
     transformers, notes = {}, []
     transformers[f"random_weights[{CORPUS_ENCODER}]"] = ChannelMappedEmbedding(
-        build(), ch_names, window_names)  # fmt: skip
+        build(), ch_names, window_names, crop=n_times)  # fmt: skip
     for source in sources:
         pool = {n: f for n, f in folders.items() if n != target or source == "transductive"}
         kept, left_out = corpus_folders(pool, sfreq=sfreq, n_times=n_times)
         if left_out:
             notes.append(f"{target}: pretrain_on {source!r} leaves out {left_out} (windows "
-                         f"shorter than the target's {n_times} samples).")  # fmt: skip
+                         f"shorter than the {n_times} samples pretrained on).")  # fmt: skip
         if not kept:
             notes.append(f"{target}: pretrain_on {source!r} not run: no dataset left.")
             continue
@@ -178,8 +197,8 @@ def corpus_encoders(folders, target, *, sources, method, method_params=None,
                  random_state=random_state, verbose=verbose)  # fmt: skip
         logger.info("%s: pretrain_on %s done in %.0f s", target, source,
                     time.perf_counter() - start)  # fmt: skip
-        transformers[f"{method}[{source}]"] = ChannelMappedEmbedding(encoder, ch_names,
-                                                                     window_names)  # fmt: skip
+        transformers[f"{method}[{source}]"] = ChannelMappedEmbedding(
+            encoder, ch_names, window_names, crop=n_times)  # fmt: skip
     return transformers, notes
 
 

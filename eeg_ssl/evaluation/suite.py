@@ -32,7 +32,7 @@ SUITE_KEYS = {
     "out", "prepared", "seed", "threads", "encoder", "encoder_params", "methods", "pretrain",
     "pretrain_on", "max_pretrain_windows", "supervised", "baselines", "fractions", "seeds",
     "probes", "n_splits", "max_subjects", "max_windows", "groups", "tasks", "corpora", "quick",
-    "corpus_encoder_params",
+    "corpus_encoder_params", "corpus_window_seconds",
 }  # fmt: skip
 TASK_KEYS = {"prepare", "metric", "n_splits", "subjects", "max_subjects", "extra_baselines",
              "fractions", "quick"}  # fmt: skip
@@ -323,6 +323,7 @@ def run_suite(config_path, out=None, *, group=None, quick=False, tasks=None, res
             fingerprint = _fingerprint(dict(settings, task=name, metric=metric, seed=seed,
                                             n_splits=task.get("n_splits", 4), sources=sources,
                                             corpus=config.get("corpus_encoder_params"),
+                                            corpus_seconds=config.get("corpus_window_seconds"),
                                             folders=sorted(folders)), [X, y, g])  # fmt: skip
             store = _SplitStore(out / name / "splits", fingerprint, restart=restart)
             scores, timings = run_task(
@@ -384,6 +385,7 @@ def _cross_dataset_encoders(config, folders, name, sources, seed, verbose):
     transformers, notes = corpus_encoders(
         folders, name, sources=sources, method=method, method_params=params.get("method_params"),
         encoder_params=config.get("corpus_encoder_params"),
+        window_seconds=config.get("corpus_window_seconds", 2.0),
         pretrain_params={k: params[k] for k in ("epochs", "batch_size", "lr", "weight_decay")
                          if k in params},
         max_windows=config.get("max_pretrain_windows"), random_state=seed, verbose=verbose,

@@ -195,3 +195,16 @@ def test_channel_mapped_embedding__absent_channels_are_zero():
     np.testing.assert_allclose(embedding.fit(X).transform(X), expected, rtol=1e-5, atol=1e-6)
     with pytest.raises(ValueError, match=r"Channels \['C3'\] are not in the encoder"):
         ChannelMappedEmbedding(encoder, ch_names, ["C3", "Cz"]).transform(X)
+
+
+def test_channel_mapped_embedding__long_windows_are_the_mean_of_their_crops():
+    from eeg_ssl.evaluation.cross_dataset import ChannelMappedEmbedding
+    from eeg_ssl.models import build_encoder
+
+    encoder = build_encoder("tokens", n_chans=2, n_times=128, n_outputs=8, sfreq=64.0,
+                            ch_names=["Cz", "Oz"], embed_dim=8, depth=1, n_heads=2)  # fmt: skip
+    X = np.random.default_rng(0).standard_normal((3, 2, 300)).astype(np.float32)
+    embedding = ChannelMappedEmbedding(encoder, ["Cz", "Oz"], ["Cz", "Oz"], crop=128)
+    halves = [embedding.transform(X[:, :, k * 128 : (k + 1) * 128]) for k in range(2)]
+    np.testing.assert_allclose(embedding.transform(X), np.mean(halves, axis=0), rtol=1e-5,
+                               atol=1e-6)  # fmt: skip
