@@ -111,6 +111,8 @@ RECIPE_CASES = [
     ("channels-int", dict(channels=[1, 2]), "'channels'"),
     ("reference-int", dict(reference=[5]), "'reference'"),
     ("units-int", dict(units=5), "'units'"),
+    ("units-unknown", dict(units="furlongs"), "'units'"),
+    ("channel_types-unknown-type", dict(channel_types={"Fz": "banana"}), "channel_types['Fz']"),
     ("standardise_names-text", dict(standardise_names="yes"), "'standardise_names'"),
     ("label_map-list", dict(label_map=["rest"]), "'label_map'"),
     ("channel_types-text", dict(channel_types="eeg"), "'channel_types'"),
@@ -266,6 +268,8 @@ PREPARE_CASES = [
     ("target-channel-missing", lambda w, t: _prepare(
         w, t, recipe=dict(RECIPE, channels=["Fz", "Iz"], missing="raise")), ValueError,
      ["sub-01_task-sim_eeg.edf", "Iz"]),
+    ("reference-absent", lambda w, t: _prepare(w, t, recipe=dict(RECIPE, reference=["Zz"])),
+     ValueError, ["sub-01_task-sim_eeg.edf", "'reference'", "Zz"]),
     ("flat-channel-raise", _flat, ValueError, ["flat_raw.fif", "flat"]),
     ("nan-samples", _nan, ValueError, ["nan_raw.fif", "NaN"]),
     ("truncated-edf", _truncated, ValueError, ["trunc_eeg.edf"]),

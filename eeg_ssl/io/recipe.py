@@ -203,6 +203,11 @@ class Recipe:
             value = getattr(self, name)
             if not (isinstance(value, str) or (value is None and name == "label_channel")):
                 raise ValueError(f"Invalid value for {name!r}: expected a string; got {value!r}.")
+        check_option("units", self.units, list(_VOLT_SCALE))
+        if self.channel_types:
+            kinds = sorted(mne.io.get_channel_type_constants(include_defaults=True))
+            for pattern, kind in self.channel_types.items():
+                check_option(f"channel_types[{pattern!r}]", kind, kinds)
         if not isinstance(self.standardise_names, bool):
             raise ValueError(
                 f"Invalid value for 'standardise_names': expected true or false; got "
@@ -397,6 +402,13 @@ def preprocess(raw, recipe, *, source="", verbose=None):
     if recipe.reference is not None:
         raw.info["bads"] = flat_names  # MNE leaves bad channels out of the average
         ref = "average" if recipe.reference == "average" else list(recipe.reference)
+        absent = [] if ref == "average" else [ch for ch in ref if ch not in raw.ch_names]
+        if absent:
+            raise ValueError(
+                f"The recipe's 'reference' channel(s) {absent} are not channels of {source!r} "
+                f"after 'drop' and 'picks'; its channels are {raw.ch_names[:20]}. Use "
+                f"reference='average' or name channels it has."
+            )
         raw.set_eeg_reference(ref, verbose=mne_verbose)
         raw.info["bads"] = []
     if recipe.notch:
