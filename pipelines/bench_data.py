@@ -211,10 +211,11 @@ def run_profile(files, out, engine, lean=True):
         importlib.import_module(f"eeg_ssl.io.{name}") for name in ("prepare", "recipe", "sources")
     )
     retain_freed_memory()
-    totals = {}
+    totals, originals = {}, []
 
     def wrap(module, name, stage):
         func = getattr(module, name)
+        originals.append((module, name, func))
 
         @functools.wraps(func)
         def timed(*args, **kwargs):
@@ -227,9 +228,9 @@ def run_profile(files, out, engine, lean=True):
         setattr(module, name, timed)
 
     if not lean:
-        reader = sources.read_raw
-        sources.read_raw = functools.partial(reader, lean=False)
-    wrap(sources, "read_raw", "read: header, info, annotations (lean reader: + samples)")
+        originals.append((sources, "read_raw", sources.read_raw))
+        sources.read_raw = functools.partial(sources.read_raw, lean=False)
+    wrap(sources, "read_raw", "read: header, info, annotations")
     wrap(recipe_mod, "_load", "read: samples (Raw.get_data)")
     wrap(recipe_mod, "fused_filter_resample", "filter + resample (fused)")
     wrap(recipe_mod, "fir_filter", "filter (fast)")
@@ -243,11 +244,16 @@ def run_profile(files, out, engine, lean=True):
     wrap(prep, "_finish", "manifest + prepare.json (2 fsyncs)")
     recipe = Recipe(picks=("eeg",), l_freq=0.5, h_freq=40.0, sfreq=128.0, window_seconds=2.0,
                     engine=engine)  # fmt: skip
-    prep.prepare(files[:1], f"{out}_warmup", recipe, verbose=False)
-    totals.clear()
-    t = time.perf_counter()
-    manifest = prep.prepare(files, out, recipe, verbose=False)
-    return dict(windows=len(manifest), seconds=time.perf_counter() - t, stages=totals)
+    try:
+        prep.prepare(files[:1], f"{out}_warmup", recipe, verbose=False)
+        totals.clear()
+        t = time.perf_counter()
+        manifest = prep.prepare(files, out, recipe, verbose=False)
+        seconds = time.perf_counter() - t
+    finally:  # the functions as they were (this may run inside a user's process)
+        for module, name, func in reversed(originals):
+            setattr(module, name, func)
+    return dict(windows=len(manifest), seconds=seconds, stages=totals)
 
 
 def run_loaders(eeg_dir, bd_dir, batch_size, seed, read_threads=None):

@@ -37,3 +37,27 @@ def test_run_gather__passes_over_every_window(tmp_path, sample_dir):
     res = run_gather(str(folder), batch_size=16, seed=0)
     assert set(res) == {"numpy_in_memory", "numpy_in_memory_epoch2"}
     assert all(rate > 0 for rate in res.values())
+
+
+def test_read_edf_bare__equals_mnes_samples(sample_dir):
+    import mne
+
+    path = sorted(sample_dir.glob("*.edf"))[0]
+    expected = mne.io.read_raw_edf(path, verbose="error").get_data()
+    np.testing.assert_allclose(_script.read_edf_bare(path), expected, rtol=0,
+                               atol=1e-9 * np.abs(expected).max())  # fmt: skip
+
+
+def test_run_bare_and_run_profile__count_the_windows_they_write(tmp_path, shared_data):
+    files = [str(p) for p in sorted((shared_data / "eegmmidb" / "S001").glob("*.edf"))[:2]]
+    bare = _script.run_bare(files, str(tmp_path / "bare"))
+    profile = _script.run_profile(files, str(tmp_path / "profile"), "fused")
+    assert bare["windows"] == profile["windows"] > 0  # the same 2 s windows at 128 Hz
+    assert len(list((tmp_path / "bare").glob("*.npy"))) == len(files)
+    stages = profile["stages"]
+    assert 0 < stages["HDF5 write (write_shard)"] < profile["seconds"]
+    assert "read: header, info, annotations" in stages
+    import importlib
+
+    prep = importlib.import_module("eeg_ssl.io.prepare")
+    assert not hasattr(prep.write_shard, "__wrapped__")  # unwrapped again (functools.wraps)
