@@ -43,6 +43,20 @@ def build_parser():
 
 
 def main(argv=None):
+    """Run pretraining; a bad config, folder or I/O fault is one line on stderr, exit 2."""
+    try:
+        return _main(argv)
+    except (ValueError, TypeError) as err:
+        print(f"train: error: {err}", file=sys.stderr)
+        return 2
+    except OSError as err:  # disk full, read-only, ... (utils.files.describe_os_error)
+        from eeg_ssl.utils.files import describe_os_error
+
+        print(f"train: error: {describe_os_error(err)}", file=sys.stderr)
+        return 2
+
+
+def _main(argv):
     from eeg_ssl.data import ShardDataset
     from eeg_ssl.io import read_record
     from eeg_ssl.methods import build_method

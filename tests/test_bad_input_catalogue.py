@@ -525,11 +525,11 @@ def _bench(w, t, **changes):
     return _benchmark(w, t, {k: v for k, v in config.items() if v is not None})
 
 
-def _train(w, t, config):
+def _train(w, t, config, data=None):
     from eeg_ssl.train import main as train_main
 
-    return train_main([_yaml(t, config), "--data", str(w.prepared), "--out", str(t / "tr"),
-                       "--quiet"])  # fmt: skip
+    return train_main([_yaml(t, config), "--data", str(data or w.prepared), "--out",
+                       str(t / "tr"), "--quiet"])  # fmt: skip
 
 
 CLI_CASES = [
@@ -657,6 +657,13 @@ def test_train__bad_config_is_one_line_and_exit_2(world, tmp_path, capsys, confi
     assert _train(world, tmp_path, config) == 2
     err = capsys.readouterr().err
     assert needle in err and "Traceback" not in err
+
+
+def test_train__edited_folder_is_one_line_and_exit_2(world, tmp_path, capsys):
+    folder = _edit_shard(world, tmp_path, _append)
+    assert _train(world, tmp_path, {"pretrain": {"epochs": 1}}, data=folder) == 2
+    err = capsys.readouterr().err
+    assert "changed after preparation" in err and "Traceback" not in err
 
 
 def test_cli_prepare__file_size_limit_in_a_subprocess(world, tmp_path):
