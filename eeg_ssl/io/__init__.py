@@ -1,6 +1,7 @@
 """Reading recordings (MNE), the preprocessing recipe, windowing and HDF5 shards."""
 
 from .harmonise import standardise_name, standardise_names
+from .integrity import verify_folder
 from .manifest import read_manifest, read_record
 from .prepare import prepare, prepare_arrays, prepare_recording
 from .read import read_raw
@@ -36,5 +37,6 @@ __all__ = [
     "read_shard_info",
     "standardise_name",
     "standardise_names",
+    "verify_folder",
     "write_shard",
 ]
