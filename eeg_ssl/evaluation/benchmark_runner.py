@@ -15,7 +15,6 @@ import hashlib
 import json
 import multiprocessing
 import multiprocessing.connection
-import os
 import re
 import time
 from pathlib import Path
@@ -40,6 +39,7 @@ from eeg_ssl.transforms import euclidean_alignment, riemannian_alignment
 from eeg_ssl.utils import package_versions
 from eeg_ssl.utils.files import check_mapping, load_yaml
 from eeg_ssl.utils.report import finish_report
+from eeg_ssl.utils.validation import check_n_jobs
 from eeg_ssl.workflow import RECORDED_PACKAGES, check_sections, write_resolved
 
 TOP_KEYS = {
@@ -303,15 +303,11 @@ class _SplitStore:
 
 
 def _n_jobs(config, config_path):
-    n_jobs = config.get("n_jobs", 1)
-    if n_jobs == -1:
-        return os.cpu_count() or 1
-    if isinstance(n_jobs, bool) or not isinstance(n_jobs, int) or n_jobs < 1:
-        raise ValueError(
-            f"'n_jobs' in {str(config_path)!r} must be a whole number of at least 1, or -1 "
-            f"for one process per CPU core; got {n_jobs!r}."
-        )
-    return n_jobs
+    """Split processes from the config's ``n_jobs``, with joblib's meaning (-2: all but one)."""
+    try:
+        return check_n_jobs(config.get("n_jobs", 1))
+    except ValueError as err:
+        raise ValueError(f"{err} (in {str(config_path)!r})") from err
 
 
 def _split_process(job, folder, fingerprint, threads):
