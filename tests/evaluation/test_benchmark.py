@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -180,8 +182,11 @@ def test_cli_benchmark__writes_tables_and_plot(tmp_path, sample_dir, capsys):
     assert main(["--quiet", "benchmark", str(path)]) == 0
     out = tmp_path / "bench"
     for name in ("scores.csv", "summary.csv", "timings.csv", "invariance.csv", "table.md",
-                 "config.yaml", "benchmark.png", "maps/simclr.png"):  # fmt: skip
+                 "config.yaml", "reproducibility.json", "benchmark.png",
+                 "maps/simclr.png"):  # fmt: skip
         assert (out / name).exists(), name
+    report = json.loads((out / "reproducibility.json").read_text())
+    assert report["status"] == "finished" and report["data"]["manifest_sha256"]
     printed = capsys.readouterr().out
     assert "| simclr | ssl | linear |" in printed and "Total wall time" in printed
     summary = pd.read_csv(out / "summary.csv")

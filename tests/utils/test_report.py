@@ -102,15 +102,27 @@ def test_git_state__commit_dirty_and_not_tracked(tmp_path, monkeypatch):
     assert git_state(package) is None  # no git at all
 
 
-def test_workflow__prepare_and_pretrain_reports_identify_data(recordings, tmp_path):
-    from eeg_ssl.data import ShardDataset
-    from eeg_ssl.training import data_manifest_hash
-    from eeg_ssl.workflow import run_prepare, run_pretrain
+TINY = {"epochs": 1, "batch_size": 10,
+        "encoder_kwargs": {"n_outputs": 8, "n_filters": 4, "n_blocks": 2},
+        "method_kwargs": {"projection_dim": 4, "hidden_dim": 8}}  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def prepared(recordings, tmp_path_factory):
+    from eeg_ssl.workflow import run_prepare
 
     recipe = {"l_freq": None, "h_freq": None, "sfreq": None, "label_source": "annotations"}
-    prepared = tmp_path / "prepared"
+    out = tmp_path_factory.mktemp("run") / "prepared"
     run_prepare({"inputs": recordings, "recipe": recipe, "subject_pattern": "sub-([^_]+)"},
-                prepared, verbose=False)  # fmt: skip
+                out, verbose=False)  # fmt: skip
+    return out
+
+
+def test_workflow__prepare_and_pretrain_reports_identify_data(prepared, tmp_path):
+    from eeg_ssl.data import ShardDataset
+    from eeg_ssl.training import data_manifest_hash
+    from eeg_ssl.workflow import run_pretrain
+
     report = read_report(prepared)
     expected_hash = data_manifest_hash(ShardDataset(prepared))
     assert report["data"]["manifest_sha256"] == expected_hash
@@ -119,13 +131,28 @@ def test_workflow__prepare_and_pretrain_reports_identify_data(recordings, tmp_pa
     )
     assert report["status"] == "finished"
 
-    cfg = {"epochs": 1, "batch_size": 10,
-           "encoder_kwargs": {"n_outputs": 8, "n_filters": 4, "n_blocks": 2},
-           "method_kwargs": {"projection_dim": 4, "hidden_dim": 8}}  # fmt: skip
-    run_pretrain(cfg, prepared, tmp_path / "pretrain", seed=7, verbose=False)
+    run_pretrain(TINY, prepared, tmp_path / "pretrain", seed=7, verbose=False)
     report = json.loads((tmp_path / "pretrain" / REPORT_NAME).read_text())
     assert report["seeds"] == {"seed": 7}
     assert report["data"]["manifest_sha256"] == expected_hash
     assert report["data"]["path"] == str(prepared.resolve())
     assert report["status"] == "finished" and report["finished"] >= report["started"]
     assert (tmp_path / "pretrain" / "config.yaml").exists()
+
+
+def test_train_entry__report_beside_the_checkpoint(prepared, tmp_path, monkeypatch):
+    import yaml
+
+    from eeg_ssl.data import ShardDataset
+    from eeg_ssl.train import main
+    from eeg_ssl.training import data_manifest_hash
+
+    monkeypatch.delenv("RANK", raising=False)  # one process: rank 0 writes
+    config = tmp_path / "run.yaml"
+    config.write_text(yaml.safe_dump({"seed": 4, "pretrain": TINY}))
+    argv = [str(config), "--data", str(prepared), "--out", str(tmp_path / "ddp"), "--quiet"]
+    assert main(argv) == 0
+    report = read_report(tmp_path / "ddp")
+    assert report["seeds"] == {"seed": 4} and report["status"] == "finished"
+    assert report["data"]["manifest_sha256"] == data_manifest_hash(ShardDataset(prepared))
+    assert (tmp_path / "ddp" / "checkpoint.pt").exists()
