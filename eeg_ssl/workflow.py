@@ -142,8 +142,8 @@ def write_resolved(folder, config, *, started=None):
     resolved = dict(config, eeg_ssl_version=__version__, python=platform.python_version(),
                     versions=package_versions(RECORDED_PACKAGES))  # fmt: skip
     atomic_write_text(folder / "config.yaml", yaml.safe_dump(resolved, sort_keys=False))
-    data = config.get("data")  # the prepared folder a step reads
-    write_report(folder, config=config, data=data if isinstance(data, (str, Path)) else None,
+    data = config.get("data")  # the prepared folder(s) a step reads
+    write_report(folder, config=config, data=data if isinstance(data, (str, Path, list)) else None,
                  started=started)  # fmt: skip
 
 

@@ -422,6 +422,9 @@ def _write_report(out, all_scores, all_gains, sizes, notes, group_of, *, quick, 
     report += ["", f"Total wall time: {seconds:.0f} s"]
     text = "\n".join(report)
     atomic_write_text(out / "table.md", text + "\n")
+    from ..utils.report import finish_report
+
+    finish_report(out)  # the reproducibility.json that write_resolved started
     return text
 
 

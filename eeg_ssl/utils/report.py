@@ -142,9 +142,9 @@ def write_report(folder, *, config=None, data=None, argv=None, extra=None, start
     config : dict | None
         The run's resolved configuration; its seeds (every ``seed``, ``seeds`` and
         ``random_state`` key, nested keys joined by ``.``) are recorded.
-    data : str | Path | dict | None
-        A prepared folder the run reads (see :func:`data_facts`), or a dict of them by
-        role (``{"train": ..., "test": ...}``). A folder that does not exist yet (the
+    data : str | Path | list | dict | None
+        A prepared folder the run reads (see :func:`data_facts`), a list of them, or a
+        dict of them by role (``{"train": ..., "test": ...}``). A folder that does not exist yet (the
         output of ``prepare``) is recorded by :func:`finish_report`.
     argv : list of str | None
         The command line; default :data:`sys.argv`.
@@ -242,6 +242,8 @@ def _data(data):
         return None
     if isinstance(data, dict):
         return {role: _data(value) for role, value in data.items()}
+    if isinstance(data, (list, tuple)):  # several prepared folders (a corpus)
+        return [_data(value) for value in data]
     if isinstance(data, (str, Path)):
         return data_facts(data)
     return str(data)  # e.g. a dataset object handed to a library call

@@ -156,3 +156,13 @@ def test_train_entry__report_beside_the_checkpoint(prepared, tmp_path, monkeypat
     assert report["seeds"] == {"seed": 4} and report["status"] == "finished"
     assert report["data"]["manifest_sha256"] == data_manifest_hash(ShardDataset(prepared))
     assert (tmp_path / "ddp" / "checkpoint.pt").exists()
+
+
+def test_write_report__several_folders_and_roles(prepared, tmp_path):
+    write_report(tmp_path / "a", data=[prepared, tmp_path / "missing"], argv=["x"])
+    first, second = read_report(tmp_path / "a")["data"]
+    assert first == data_facts(prepared) and first["manifest_sha256"]
+    assert second["manifest_sha256"] is None
+    write_report(tmp_path / "b", data={"data": prepared, "test_data": prepared}, argv=["x"])
+    facts = read_report(tmp_path / "b")["data"]
+    assert facts["data"] == facts["test_data"] == data_facts(prepared)
