@@ -25,7 +25,8 @@ from ..io import Recipe, prepare
 from ..io.manifest import atomic_write_text
 from ..io.sources import file_recordings
 from ..utils import logger, use_log_level
-from .benchmark import BASELINES, markdown_table, paired_difference, summarise_scores
+from .benchmark import BASELINES
+from .tables import gain_table, gains_markdown, markdown_table, summarise_scores
 from .tasks import METRICS, corpus_available, run_task
 
 SUITE_KEYS = {
@@ -38,7 +39,6 @@ TASK_KEYS = {"prepare", "metric", "n_splits", "subjects", "max_subjects", "extra
              "fractions", "quick"}  # fmt: skip
 PRETRAIN_SOURCES = ("train", "others", "transductive")
 GROUPS = ("selection", "evaluation")
-CLASSICAL = ("band_power", "riemann", "xdawn")
 SMOKE = ("SMOKE RUN (--quick): tiny encoder, 1 epoch, few subjects and windows per task. "
          "It checks that every code path runs; its numbers mean nothing.")  # fmt: skip
 
@@ -173,72 +173,6 @@ def _task_settings(config, task):
         probes=config.get("probes", ["linear"]),
         max_pretrain_windows=config.get("max_pretrain_windows"),
     )
-
-
-def gain_table(scores, *, task, metric):
-    """The SSL gain of each pretrained encoder on one task, per label fraction.
-
-    Encoders pretrained across datasets (``"<method>[others]"``,
-    ``"<method>[transductive]"``) are compared with ``"random_weights[tokens]"``, the same
-    channel-agnostic architecture with random weights. Every comparison is paired per held-out subject (``metric="subject"``) or per fold
-    (``"pooled"``): pretrained minus the same architecture with random weights, minus
-    the best classical pipeline at that fraction (band power, Riemann, Xdawn), minus
-    supervised training from scratch.
-    """
-    summary = summarise_scores(scores)
-    rows = []
-    ssl = summary.loc[summary["kind"] == "ssl", ["model", "probe"]].drop_duplicates()
-    for fraction in sorted(summary["fraction"].unique()):
-        at = summary[np.isclose(summary["fraction"], fraction)].set_index(["model", "probe"])
-
-        def mean(model, probe="linear", at=at):
-            return float(at.loc[(model, probe), "mean"]) if (model, probe) in at.index else np.nan
-
-        classical = [m for m in CLASSICAL if (m, "linear") in at.index]
-        best = max(classical, key=mean, default=None)
-        for model, probe in ssl.itertuples(index=False):
-            # an encoder pretrained across datasets ("simclr[others]") is a "tokens" encoder
-            random = "random_weights[tokens]" if model.endswith("]") else "random_weights"
-            row = dict(task=task, metric=metric, fraction=fraction, model=model, probe=probe,
-                       pretrained=mean(model, probe), random_weights=mean(random, probe),
-                       best_classical=best, best_classical_score=mean(best) if best else np.nan,
-                       supervised=mean("supervised", "finetune"))  # fmt: skip
-            for label, reference, ref_probe in (("gain", random, probe),
-                                                ("vs_classical", best, "linear"),
-                                                ("vs_supervised", "supervised", "finetune")):  # fmt: skip
-                paired = (paired_difference(scores, model, reference, fraction=fraction,
-                                            probe=probe, reference_probe=ref_probe)
-                          if reference else dict(diff=np.nan, se=np.nan, wins=0, n=0))  # fmt: skip
-                for key in ("diff", "se", "wins", "n"):
-                    row[f"{label}_{key}"] = paired[key]
-            rows.append(row)
-    return pd.DataFrame(rows)
-
-
-def _pm(row, label):
-    diff, se = row[f"{label}_diff"], row[f"{label}_se"]
-    if not np.isfinite(diff):
-        return ""
-    se_text = f" ± {se:.3f}" if np.isfinite(se) else ""
-    return f"{diff:+.3f}{se_text} ({int(row[f'{label}_wins'])}/{int(row[f'{label}_n'])})"
-
-
-def gains_markdown(gains, groups):
-    """The suite's headline table (markdown), one row per task, fraction and SSL model."""
-    header = ["group", "task", "paired by", "labels", "model", "pretrained", "random weights",
-              "SSL gain (wins/n)", "best classical", "vs best classical", "supervised",
-              "vs supervised"]  # fmt: skip
-    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
-    for row in gains.to_dict("records"):
-        paired = "subject" if row["metric"] == "subject" else "fold (pooled)"
-        cells = [groups.get(row["task"], ""), row["task"], paired, f"{row['fraction'] * 100:g}%",
-                 f"{row['model']} ({row['probe']})", f"{row['pretrained']:.3f}",
-                 f"{row['random_weights']:.3f}", _pm(row, "gain"),
-                 f"{row['best_classical']}: {row['best_classical_score']:.3f}",
-                 _pm(row, "vs_classical"), f"{row['supervised']:.3f}",
-                 _pm(row, "vs_supervised")]  # fmt: skip
-        lines.append("| " + " | ".join(cells) + " |")
-    return "\n".join(lines)
 
 
 def run_suite(config_path, out=None, *, group=None, quick=False, tasks=None, restart=False,
