@@ -245,6 +245,11 @@ def _quiet_mne(verbose):
         os.environ["MNE_LOGGING_LEVEL"] = level
 
 
+def _one_line(text):
+    """An error message as one line: MNE's and YAML's messages span several."""
+    return " ".join(str(text).split())
+
+
 def main(argv=None):
     args = build_parser().parse_args(argv)
     from eeg_ssl.utils import retain_freed_memory, set_log_level
@@ -364,18 +369,20 @@ def main(argv=None):
                                   verbose=verbose)  # fmt: skip
             where = f"; {len(paths)} files in {paths[0].parent if paths else root}"
     except (ValueError, TypeError, ImportError) as err:
-        print(f"eeg-ssl {args.command}: error: {err}", file=sys.stderr)
+        print(f"eeg-ssl {args.command}: error: {_one_line(err)}", file=sys.stderr)
         return 2
     except OSError as err:  # disk full, read-only, file-size limit, a folder for a file, ...
         from eeg_ssl.utils.files import describe_os_error
 
-        print(f"eeg-ssl {args.command}: error: {describe_os_error(err)}", file=sys.stderr)
+        message = _one_line(describe_os_error(err))
+        print(f"eeg-ssl {args.command}: error: {message}", file=sys.stderr)
         return 2
     except yaml.YAMLError as err:  # a reader that did not go through utils.files.load_yaml
         mark = getattr(err, "problem_mark", None)
         where = f":{mark.line + 1}:{mark.column + 1} (file:line:column)" if mark else ""
         print(f"eeg-ssl {args.command}: error: Invalid YAML in {getattr(args, 'config', '')}"
-              f"{where}: {getattr(err, 'problem', None) or err}.", file=sys.stderr)  # fmt: skip
+              f"{where}: {_one_line(getattr(err, 'problem', None) or err)}.",
+              file=sys.stderr)  # fmt: skip
         return 2
     print(f"[{args.command} done in {time.perf_counter() - start:.1f} s{where}]", file=sys.stderr)
     return 0

@@ -771,10 +771,7 @@ def _with_nan(w):
     return X
 
 
-# scikit-learn's check_array says "Expected 2D array, got 1D array" and "could not convert
-# string to float" without naming the argument; the estimators' input checks belong to
-# issue 19.1 (embedding.py). Strict: these cases fail loudly once the message names 'X'.
-SKLEARN_MESSAGE = "scikit-learn's message does not name the argument 'X' (issue 19.1)"
+SHAPE = "(n_windows, n_chans, n_times)"
 
 ESTIMATOR_CASES = [
     ("embedding-unfitted", lambda w: _embedding(w).transform(_windows(w)[0]), "NotFitted",
@@ -784,17 +781,23 @@ ESTIMATOR_CASES = [
     ("embedding-corrupt-checkpoint", lambda w: _embedding(w, _write(w.root / "bad.pt", "junk"))
      .fit(_windows(w)[0]), ValueError, ["bad.pt", "not a readable eeg-ssl checkpoint"]),
     ("embedding-nan", lambda w: _fitted(w).transform(_with_nan(w)), ValueError, ["NaN"]),
-    pytest.param(lambda w: _fitted(w).transform(np.zeros(10)), ValueError, ["X"],
-                 id="embedding-1d", marks=pytest.mark.xfail(strict=True, reason=SKLEARN_MESSAGE)),
+    ("embedding-1d", lambda w: _fitted(w).transform(np.zeros(10)), ValueError, ["'X'", SHAPE]),
     ("embedding-wrong-n_chans", lambda w: _fitted(w).transform(_windows(w)[0][:, :3]),
      ValueError, ["3"]),
     ("embedding-wrong-n_times", lambda w: _fitted(w).transform(_windows(w)[0][:, :, :50]),
      ValueError, ["50"]),
     ("embedding-complex", lambda w: _fitted(w).transform(_windows(w)[0] * 1j), ValueError,
      ["omplex"]),
-    pytest.param(lambda w: _fitted(w).transform(np.full((2, 8, 128), "a")), ValueError, ["X"],
-                 id="embedding-strings",
-                 marks=pytest.mark.xfail(strict=True, reason=SKLEARN_MESSAGE)),
+    ("embedding-strings", lambda w: _fitted(w).transform(np.full((2, 8, 128), "a")), ValueError,
+     ["'X'", SHAPE]),
+    ("classifier-1d", lambda w: _classifier(w).fit(np.zeros(10), [0, 1] * 5), ValueError,
+     ["'X'", SHAPE]),
+    ("classifier-strings", lambda w: _classifier(w).fit(np.full((4, 8, 128), "a"), [0, 1] * 2),
+     ValueError, ["'X'", SHAPE]),
+    ("pretrainer-1d", lambda w: _pretrainer(epochs=1).fit(np.zeros(10)), ValueError,
+     ["'X'", SHAPE]),
+    ("pretrainer-strings", lambda w: _pretrainer(epochs=1).fit(np.full((4, 8, 128), "a")),
+     ValueError, ["'X'", SHAPE]),
     ("classifier-unfitted", lambda w: _classifier(w).predict(_windows(w)[0]), "NotFitted",
      ["SSLClassifier"]),
     ("classifier-no-y", lambda w: _classifier(w).fit(_windows(w)[0], None), ValueError, ["y"]),

@@ -336,3 +336,22 @@ def test_load_section__benchmark_config_gives_its_pretrain_and_prepare_sections(
     prepare_section, _ = load_section(path, "prepare", data_root=tmp_path)
     assert prepare_section["inputs"] == [f"{tmp_path.resolve()}/eegmat/Subject*_[12].edf"]
     assert find_config("eegmat").parent.name == "datasets"  # shipped in the package
+
+
+@pytest.mark.parametrize(
+    "error",
+    [ValueError("Channel 'Fz' not found.\n    Available channels:\n\t['Cz', 'Pz']"),
+     OSError("Could not read 'x.fif':\nfile is truncated")],
+    ids=["mne-value-error", "os-error"],
+)  # fmt: skip
+def test_cli__multi_line_library_error_prints_one_line(tmp_path, monkeypatch, capsys, error):
+    import eeg_ssl.workflow
+
+    def fail(*args, **kwargs):
+        raise error
+
+    monkeypatch.setattr(eeg_ssl.workflow, "run_pipeline", fail)
+    assert main(["run", str(tmp_path / "c.yaml")]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and err.startswith("eeg-ssl run: error: ")
+    assert "not found. Available channels: ['Cz', 'Pz']" in err or "x.fif': file is" in err

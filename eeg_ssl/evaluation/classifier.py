@@ -18,13 +18,8 @@ from tqdm.auto import tqdm
 from ..training.trainer import default_device
 from ..utils import check_option, seeded, torch_generator
 from ..utils.logs import progress_enabled
-from .embedding import (
-    INPUT_PARAMS_DOC,
-    WINDOWS_DOC,
-    WindowsMixin,
-    check_positive_int,
-    embed_windows,
-)
+from .embedding import embed_windows
+from .inputs import INPUT_PARAMS_DOC, WINDOWS_DOC, WindowsMixin, check_positive_int
 from .recording import torch_threads
 
 

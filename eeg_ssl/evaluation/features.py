@@ -7,7 +7,7 @@ from scipy.signal import welch
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import check_is_fitted
 
-from .embedding import WINDOWS_DOC, WindowsMixin, as_windows
+from .inputs import WINDOWS_DOC, WindowsMixin, as_windows
 
 #: Default EEG bands in Hz: delta, theta, alpha, beta, low gamma.
 BANDS = ((1.0, 4.0), (4.0, 8.0), (8.0, 13.0), (13.0, 30.0), (30.0, 40.0))

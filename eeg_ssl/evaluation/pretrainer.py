@@ -13,12 +13,8 @@ from ..methods import METHODS, build_method
 from ..training import pretrain
 from ..training.trainer import default_device
 from ..utils import check_option, seeded
-from .embedding import (
-    INPUT_PARAMS_DOC,
-    WINDOWS_DOC,
-    EncoderTransformMixin,
-    check_positive_int,
-)
+from .embedding import EncoderTransformMixin
+from .inputs import INPUT_PARAMS_DOC, WINDOWS_DOC, check_positive_int
 from .recording import torch_threads
 
 

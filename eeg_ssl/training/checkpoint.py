@@ -248,9 +248,30 @@ def save_checkpoint(path, method, *, extra=None, recording=None):
         payload["recording"] = dict(recording)
     if extra:
         payload.update(extra)
+    return _save_atomic(payload, path)
+
+
+def _save_atomic(payload, path):
+    """``torch.save`` to a temporary file, then rename; on failure nothing is left behind.
+
+    A failed write (disk full, read-only folder, file-size limit) removes the temporary
+    file and raises an :class:`OSError` naming ``path`` (torch reports a failed write of
+    its zip container as a ``RuntimeError`` without the file name).
+    """
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    torch.save(payload, tmp)
-    os.replace(tmp, path)
+    try:
+        torch.save(payload, tmp)
+        os.replace(tmp, path)
+    except BaseException as err:
+        tmp.unlink(missing_ok=True)
+        if isinstance(err, OSError):
+            raise OSError(err.errno, err.strerror or str(err), str(path)) from err
+        if isinstance(err, RuntimeError) and "write" in str(err).lower():  # torch's writer
+            raise OSError(
+                f"Could not write the checkpoint {str(path)!r} ({str(err).splitlines()[0]}): "
+                f"check the free disk space and that the folder is writable, then re-run."
+            ) from err
+        raise
     return path
 
 
@@ -262,11 +283,7 @@ def add_recording_facts(path, source):
     """
     payload = load_checkpoint(path)
     payload["recording"] = recording_facts(source)
-    path = Path(path)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    torch.save(payload, tmp)
-    os.replace(tmp, path)
-    return path
+    return _save_atomic(payload, Path(path))
 
 
 def load_checkpoint(path, map_location="cpu"):
