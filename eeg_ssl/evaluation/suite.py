@@ -249,21 +249,23 @@ def run_suite(config_path, out=None, *, group=None, quick=False, tasks=None, res
                 X, y, g = X[keep], y[keep], g[keep]
             metric = task.get("metric", "subject")
             settings = _task_settings(config, task)
-            frozen = {}
-            if cross:
-                frozen, more = _cross_dataset_encoders(config, folders, name, sources, seed,
-                                                       verbose)  # fmt: skip
-                notes += more
+            n_splits = task.get("n_splits", config.get("n_splits", 4))
             fingerprint = _fingerprint(dict(settings, task=name, metric=metric, seed=seed,
-                                            n_splits=task.get("n_splits", 4), sources=sources,
+                                            n_splits=n_splits, sources=sources,
                                             corpus=config.get("corpus_encoder_params"),
                                             corpus_seconds=config.get("corpus_window_seconds"),
                                             folders=sorted(folders)), [X, y, g])  # fmt: skip
             store = _SplitStore(out / name / "splits", fingerprint, restart=restart)
+            frozen = {}
+            # encoders pretrained across datasets: not again when every fold is stored
+            if cross and not all(store.path(k).exists() for k in range(n_splits)):
+                frozen, more = _cross_dataset_encoders(config, folders, name, sources, seed,
+                                                       verbose)  # fmt: skip
+                notes += more
             scores, timings = run_task(
-                X, y, g, sfreq=sfreq, n_splits=task.get("n_splits", config.get("n_splits", 4)),
-                metric=metric, class_names=classes, random_state=seed, store=store, name=name,
-                frozen=frozen, verbose=verbose, **settings,
+                X, y, g, sfreq=sfreq, n_splits=n_splits, metric=metric, class_names=classes,
+                random_state=seed, store=store, name=name, frozen=frozen, verbose=verbose,
+                **settings,
             )  # fmt: skip
             scores = scores.assign(task=name)
             summary = summarise_scores(scores, timings)
@@ -276,7 +278,7 @@ def run_suite(config_path, out=None, *, group=None, quick=False, tasks=None, res
             sizes.append(dict(group=group_of.get(name, ""), task=name, metric=metric,
                               windows=len(X), shape=f"{X.shape[1]} x {X.shape[2]} @ {sfreq:g} Hz",
                               groups=len(set(g)), classes=", ".join(classes),
-                              folds=task.get("n_splits", config.get("n_splits", 4)),
+                              folds=n_splits,
                               seconds=round(seconds)))  # fmt: skip
             logger.info("%s: done in %.0f s", name, seconds)
     for source in sources if names and not cross else []:

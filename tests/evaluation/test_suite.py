@@ -208,3 +208,20 @@ def test_channel_mapped_embedding__long_windows_are_the_mean_of_their_crops():
     halves = [embedding.transform(X[:, :, k * 128 : (k + 1) * 128]) for k in range(2)]
     np.testing.assert_allclose(embedding.transform(X), np.mean(halves, axis=0), rtol=1e-5,
                                atol=1e-6)  # fmt: skip
+
+
+@pytest.mark.slow
+def test_run_suite__second_run_reads_every_fold_back(tmp_path, shared_data, monkeypatch):
+    from eeg_ssl.evaluation import cross_dataset
+
+    config = yaml.safe_load(SUITE.read_text())
+    config.update(config.pop("quick"), out=str(tmp_path / "out"),
+                  prepared=str(tmp_path / "prepared"), groups={"selection": ["bonn"]})  # fmt: skip
+    config["tasks"]["bonn"].update(config["tasks"]["bonn"].pop("quick"), n_splits=2)
+    path = tmp_path / "suite.yaml"
+    path.write_text(yaml.safe_dump(config))
+    first = run_suite(path, verbose=False)
+    monkeypatch.setattr(cross_dataset, "corpus_encoders", None)  # must not pretrain again
+    second = run_suite(path, verbose=False)
+    # the same table from the stored folds
+    assert first.split("Tasks:")[0] == second.split("Tasks:")[0]
