@@ -61,8 +61,8 @@ def _drop_braindecode_hub_text(app, what, name, obj, options, lines):
     # docstring of every EEGModuleMixin subclass; for our encoders it shows a wrong
     # import (`from braindecode.models import ConvEncoder`) and links into
     # braindecode's own docs. eeg-ssl's hub functions are documented on their own.
-    start = next((i for i, line in enumerate(lines)
-                  if line.strip() == ".. rubric:: Hugging Face Hub integration"), None)  # fmt: skip
+    rubric = ".. rubric:: Hugging Face Hub integration"
+    start = next((i for i, line in enumerate(lines) if line.strip() == rubric), None)
     if start is not None:
         del lines[start:]
 

@@ -52,8 +52,8 @@ def utc_now():
 def _git(args, cwd):
     # --no-optional-locks: `git status` must not take the index lock of a checkout
     # where someone may be committing
-    result = subprocess.run(["git", "--no-optional-locks", *args], cwd=cwd, capture_output=True, text=True,
-                            timeout=_GIT_TIMEOUT, check=False)  # fmt: skip
+    result = subprocess.run(["git", "--no-optional-locks", *args], cwd=cwd, text=True,
+                            capture_output=True, timeout=_GIT_TIMEOUT, check=False)  # fmt: skip
     return result.returncode, result.stdout.strip()
 
 
@@ -144,8 +144,8 @@ def write_report(folder, *, config=None, data=None, argv=None, extra=None, start
         ``random_state`` key, nested keys joined by ``.``) are recorded.
     data : str | Path | list | dict | None
         A prepared folder the run reads (see :func:`data_facts`), a list of them, or a
-        dict of them by role (``{"train": ..., "test": ...}``). A folder that does not exist yet (the
-        output of ``prepare``) is recorded by :func:`finish_report`.
+        dict of them by role (``{"train": ..., "test": ...}``). A folder that does not
+        exist yet (the output of ``prepare``) is recorded by :func:`finish_report`.
     argv : list of str | None
         The command line; default :data:`sys.argv`.
     extra : dict | None
