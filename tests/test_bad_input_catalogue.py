@@ -508,6 +508,17 @@ def _evaluate(w, t, *extra, checkpoint=None, data=None):
                 "--out", t / "ev", *extra)  # fmt: skip
 
 
+def _other_folder(w, t, **changes):
+    """The catalogue's recordings prepared with another recipe (a folder to evaluate)."""
+    recipe = Recipe(label_source="annotations", **{**RECIPE, **changes})
+    prepare(w.edfs, t / "other", recipe, subject_pattern="sub-([^_]+)", verbose=False)
+    return t / "other"
+
+
+def _evaluate_other(w, t, **changes):
+    return _evaluate(w, t, "--test-subjects", "03", data=_other_folder(w, t, **changes))
+
+
 def _pretrain(w, t, *extra, data=None):
     return _cli("pretrain", data or w.prepared, "--out", t / "run", "--epochs", "1",
                 "--batch-size", "8", *extra)  # fmt: skip
@@ -600,6 +611,14 @@ CLI_CASES = [
         w, t, "--test-subjects", "03", checkpoint=t), ["folder"]),
     ("evaluate-checkpoint-missing", lambda w, t, m: _evaluate(
         w, t, "--test-subjects", "03", checkpoint=t / "none.pt"), ["none.pt"]),
+    ("evaluate-other-sfreq", lambda w, t, m: _evaluate_other(w, t, sfreq=32.0, h_freq=15.0),
+     ["other", "checkpoint.pt", "sampling rate: 64 Hz trained, 32 Hz prepared"]),
+    ("evaluate-other-window", lambda w, t, m: _evaluate_other(w, t, window_seconds=1.0),
+     ["other", "checkpoint.pt", "window: 128 samples trained, 64 samples prepared"]),
+    ("evaluate-other-channels", lambda w, t, m: _evaluate_other(
+        w, t, picks=["Fz", "Cz", "Pz", "Oz"]), ["other", "checkpoint.pt", "missing ['C3'"]),
+    ("evaluate-other-units", lambda w, t, m: _evaluate_other(w, t, units="mV"),
+     ["other", "checkpoint.pt", "units: 'uV' trained, 'mV' prepared"]),
     ("evaluate-unknown-subject", lambda w, t, m: _evaluate(w, t, "--test-subjects", "77"),
      ["77"]),
     ("evaluate-out-is-file", lambda w, t, m: _cli(

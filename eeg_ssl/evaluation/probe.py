@@ -11,6 +11,7 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
 from .embedding import EmbeddingTransformer
+from .recording import check_data_facts
 from .splits import check_disjoint_subjects
 
 
@@ -131,7 +132,11 @@ def probe_checkpoint(data_dir, checkpoint, *, test_subjects, train_subjects=None
     """Linear-probe a checkpoint's frozen encoder and the same encoder with random weights.
 
     The probe is fit on the labelled windows of the training subjects and scored
-    (balanced accuracy) on each held-out subject separately.
+    (balanced accuracy) on each held-out subject separately. The folder is checked
+    against the checkpoint's recording facts first
+    (:func:`~eeg_ssl.evaluation.recording.check_data_facts`): other channels, rate or
+    window length are an error, the same channels in another order are reordered, and
+    another recipe with the same shape warns.
 
     Parameters
     ----------
@@ -156,12 +161,15 @@ def probe_checkpoint(data_dir, checkpoint, *, test_subjects, train_subjects=None
     import pandas as pd
 
     from ..data import ShardDataset
-    from ..training.checkpoint import encoder_from_checkpoint, load_checkpoint
+    from ..training.checkpoint import encoder_from_checkpoint, load_checkpoint, recording_facts
     from ..utils import seeded
 
     payload = load_checkpoint(checkpoint)
     test_subjects = [str(s) for s in test_subjects]
     full = ShardDataset(data_dir, labelled_only=True)
+    # the folder must look like the training data, else the encoder embeds it silently
+    order = check_data_facts(payload.get("recording"), recording_facts(full),
+                             trained_name=str(checkpoint), data_name=str(data_dir))  # fmt: skip
     if train_subjects is None:
         train_subjects = sorted(set(full.groups) - set(test_subjects))
     check_disjoint_subjects(train_subjects, test_subjects)
@@ -176,6 +184,8 @@ def probe_checkpoint(data_dir, checkpoint, *, test_subjects, train_subjects=None
         )
     X_train, y_train = train.load()
     X_test, y_test = test.load()
+    if order is not None:  # the same channels in another order: the training order
+        X_train, X_test = X_train[:, order], X_test[:, order]
 
     trained = encoder_from_checkpoint(payload)
     with seeded(random_state):  # the random-weights baseline's initialisation

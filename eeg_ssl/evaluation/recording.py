@@ -168,6 +168,86 @@ def read_mne_windows(X, facts, *, units, resample=False, name="X"):
     return np.concatenate([x.get_data(picks=picks, units=units) for x in items])
 
 
+def check_data_facts(trained, data, *, trained_name, data_name):
+    """Check prepared data against the recording facts of an encoder's training data.
+
+    Parameters
+    ----------
+    trained : dict | None
+        Facts of the encoder's training data (from its checkpoint); ``None`` (an old
+        checkpoint) checks nothing.
+    data : dict
+        Facts of the data to embed (:func:`~eeg_ssl.training.recording_facts` of a
+        prepared folder).
+    trained_name, data_name : str
+        How the checkpoint and the data are named in messages (their paths).
+
+    Returns
+    -------
+    order : list of int | None
+        Channel indices that put the data's channels in the training order, when the
+        set is the same but the order differs; ``None`` when nothing is to reorder.
+
+    Raises
+    ------
+    ValueError
+        Different channels, sampling rate, window length, units or standardisation:
+        the encoder would embed the data without a word but mean something else.
+
+    Warns
+    -----
+    UserWarning
+        The same window shape from another preprocessing recipe (a different recipe
+        hash): allowed (e.g. another band-pass), but named.
+    """
+    if not trained:
+        return None
+    order = None
+    problems = []
+    names, got = trained.get("ch_names"), data.get("ch_names")
+    if names and got and names != got:
+        if sorted(names) == sorted(got):
+            order = [got.index(c) for c in names]
+        else:
+            missing = [c for c in names if c not in set(got)]
+            extra = [c for c in got if c not in set(names)]
+            problems.append(
+                f"channels: {len(names)} trained {names}, {len(got)} prepared {got}"
+                + (f" (missing {missing})" if missing else "")
+                + (f" (extra {extra})" if extra else "")
+            )
+    elif trained.get("n_chans") and data.get("n_chans") and trained["n_chans"] != data["n_chans"]:
+        problems.append(f"channels: {trained['n_chans']} trained, {data['n_chans']} prepared")
+    for key, what, unit in (("sfreq", "sampling rate", " Hz"), ("n_times", "window", " samples")):
+        a, b = trained.get(key), data.get(key)
+        if a and b and not math.isclose(float(a), float(b), rel_tol=1e-6):
+            problems.append(f"{what}: {a:g}{unit} trained, {b:g}{unit} prepared")
+    a, b = trained.get("units"), data.get("units")
+    if a and b and _UNIT_FACTORS.get(a, a) != _UNIT_FACTORS.get(b, b):
+        problems.append(f"units: {a!r} trained, {b!r} prepared")
+    a, b = trained.get("standardise"), data.get("standardise")
+    if a != b and trained.get("recipe_hash") and data.get("recipe_hash"):  # both recipes known
+        problems.append(f"standardise: {a!r} trained, {b!r} prepared")
+    if problems:
+        raise ValueError(
+            f"The prepared data {data_name!r} do not match the training data of the checkpoint "
+            f"{trained_name!r}: {'; '.join(problems)}. Prepare the data with the checkpoint's "
+            f"recipe and channels (eeg-ssl prepare --config of the pretraining run), or use a "
+            f"checkpoint trained on data like these."
+        )
+    a, b = trained.get("recipe_hash"), data.get("recipe_hash")
+    if a and b and a != b:
+        warnings.warn(
+            f"The prepared data {data_name!r} were made with another preprocessing recipe "
+            f"(hash {b}) than the training data of the checkpoint {trained_name!r} (hash {a}); "
+            f"channels, rate and window match, so they are embedded, but scores may differ "
+            f"from data prepared with the checkpoint's recipe.",
+            UserWarning,
+            stacklevel=3,
+        )
+    return order
+
+
 def check_scale(X, facts, *, name="X"):
     """Warn when the amplitude of ``X`` is orders of magnitude off the training data's.
 

@@ -192,3 +192,26 @@ def test_estimators__threads_set_within_fit_and_restored(name, data):
     assert torch.get_num_threads() == 1
     with pytest.raises(ValueError, match="Invalid value for 'threads'"):
         _fit(name, clone(est).set_params(threads=0), X, y)
+
+
+def test_check_data_facts__what_differs_is_named():
+    from eeg_ssl.evaluation.recording import check_data_facts
+
+    names = ["Fz", "Cz", "Pz"]
+    trained = make_facts(ch_names=names, sfreq=128.0, units="uV", n_times=256, recipe_hash="a")
+    same = dict(trained, units="µV")  # the same unit spelled with the micro sign
+    assert check_data_facts(trained, same, trained_name="c.pt", data_name="d") is None
+    assert check_data_facts(None, same, trained_name="c.pt", data_name="d") is None  # old
+    order = check_data_facts(trained, dict(trained, ch_names=names[::-1]), trained_name="c.pt",
+                             data_name="d")  # fmt: skip
+    assert order == [2, 1, 0]
+    counts_only = make_facts(n_chans=3, n_times=256)
+    with pytest.raises(ValueError, match=r"'d'.*'c.pt': channels: 3 trained, 4 prepared"):
+        check_data_facts(counts_only, make_facts(n_chans=4, n_times=256), trained_name="c.pt",
+                         data_name="d")  # fmt: skip
+    with pytest.raises(ValueError, match="standardise: None trained, 'robust' prepared"):
+        check_data_facts(trained, dict(trained, standardise="robust", recipe_hash="b"),
+                         trained_name="c.pt", data_name="d")  # fmt: skip
+    with pytest.warns(UserWarning, match="hash b.*'c.pt' \\(hash a\\)"):
+        check_data_facts(trained, dict(trained, recipe_hash="b"), trained_name="c.pt",
+                         data_name="d")  # fmt: skip
