@@ -11,8 +11,10 @@ against the same encoder with its random initial weights, it measures
    (trained on the first half of every recording, scored on the second half);
 3. attribution: the held-out subjects' rest-vs-arithmetic probe when the random
    encoder receives one pretrained part at a time (band filters, spatial filters,
-   batch-norm statistics, final layer), and the pretrained encoder with its batch-norm
-   statistics re-estimated on clean (unmasked) training windows.
+   batch-norm statistics, final layer), the pretrained encoder with its batch-norm
+   statistics re-estimated on clean (unmasked) training windows or reset to the identity
+   (mean 0, variance 1, as the random encoder has them), and the random encoder with
+   statistics estimated on the training windows.
 
     OMP_NUM_THREADS=1 python pipelines/corpus/mechanism.py runs/corpus/eegmat-2s --folds 4
 
@@ -82,12 +84,45 @@ def refit_batchnorm(encoder, X, batch=256):
     return encoder
 
 
+def feature_scale_check(X, y, groups, folds, seed):
+    """Logistic regression on the random encoder's tangent features, raw vs z-scored."""
+    from eeg_ssl.models.covariance_encoder import spd_log, upper_triangle
+
+    with seeded(seed):
+        encoder = build_encoder("covariance", n_chans=X.shape[1], n_times=X.shape[2],
+                                n_outputs=760, sfreq=128.0).eval()  # fmt: skip
+    with torch.no_grad():
+        # (N, C, T) -> (N, K, C, C) -> (N, K * C * (C + 1) / 2)
+        F = np.concatenate([
+            upper_triangle(spd_log(encoder.covariances(torch.from_numpy(X[i : i + 256])).double()))
+            .flatten(1).float().numpy() for i in range(0, len(X), 256)
+        ])  # fmt: skip
+    iu = np.triu_indices(X.shape[1])
+    diag = np.tile(iu[0] == iu[1], F.shape[1] // len(iu[0]))
+    spread = F.std(axis=0)
+    print(f"tangent features: median spread of the diagonal (log-variance) entries "
+          f"{np.median(spread[diag]):.3f}, off-diagonal {np.median(spread[~diag]):.3f}")  # fmt: skip
+    for name, Z in (("raw", F), ("z-scored", (F - F.mean(0)) / F.std(0))):
+        scores = []
+        for train, test in GroupKFold(folds).split(Z, y, groups):
+            clf = LogisticRegression(C=1.0, max_iter=3000).fit(Z[train], y[train])
+            pred = clf.predict(Z[test])
+            scores.append(np.mean([
+                balanced_accuracy_score(y[test][groups[test] == s], pred[groups[test] == s])
+                for s in np.unique(groups[test])
+            ]))  # fmt: skip
+        print(f"logistic regression on {name} tangent features: held-out task "
+              f"{np.mean(scores):.3f}")  # fmt: skip
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("folder", help="eegmat prepared as in eegmat-spectral-prediction-aligned")
     parser.add_argument("--folds", type=int, default=4)
     parser.add_argument("--epochs", type=int, default=12)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--feature-scale", action="store_true",
+                        help="only the raw vs z-scored feature check (no pretraining)")  # fmt: skip
     args = parser.parse_args(argv)
     torch.set_num_threads(1)
 
@@ -105,6 +140,9 @@ def main(argv=None):
     print(
         f"{len(X)} windows {X.shape[1:]}, {len(np.unique(groups))} subjects, classes {ds.classes}"
     )
+    if args.feature_scale:
+        feature_scale_check(X, y, groups, args.folds, args.seed)
+        return
 
     rows = []
     for fold, (train, test) in enumerate(GroupKFold(args.folds).split(X, y, groups)):
@@ -125,10 +163,10 @@ def main(argv=None):
                   hz * random.filter.bandwidth.detach().numpy())  # fmt: skip
         f1, b1 = (hz * pretrained.filter.f_mean.detach().numpy(),
                   hz * pretrained.filter.bandwidth.detach().numpy())  # fmt: skip
-        spatial = (pretrained.spatial - random.spatial).norm() / random.spatial.norm()
+        spatial = float((pretrained.spatial - random.spatial).norm() / random.spatial.norm())
         print(f"fold {fold}: band centres {np.round(f0, 2)} -> {np.round(f1, 2)} Hz, widths "
               f"{np.round(b0, 2)} -> {np.round(b1, 2)} Hz; spatial filters moved by "
-              f"{float(spatial):.3f} of their norm")  # fmt: skip
+              f"{spatial:.3f} of their norm")  # fmt: skip
         variants = {"random weights": random, "pretrained": pretrained}
         for part, params in PARTS.items():
             swapped = copy.deepcopy(random)
@@ -141,6 +179,9 @@ def main(argv=None):
         variants["pretrained, batch-norm re-estimated on clean windows"] = refit_batchnorm(
             copy.deepcopy(pretrained), X[train]
         )
+        swapped = copy.deepcopy(pretrained)
+        swapped.batch_layer.reset_running_stats()  # mean 0, variance 1: as at initialisation
+        variants["pretrained, batch-norm statistics reset (identity)"] = swapped
         variants["random, batch-norm estimated on clean windows"] = refit_batchnorm(
             copy.deepcopy(random), X[train]
         )
