@@ -75,7 +75,8 @@ class CorpusDataset(Dataset):
     balance_power : float
         ``0``: equal shares per dataset; ``1``: shares proportional to size.
     random_state : int | None
-        Seed of the balanced draws.
+        Seed of the balanced draws; give an int under ``torchrun`` so that every rank
+        draws the same epoch.
 
     Attributes
     ----------
