@@ -27,6 +27,7 @@ import yaml
 
 import eeg_ssl.utils
 from eeg_ssl.cli import main
+from eeg_ssl.evaluation import EmbeddingTransformer
 from eeg_ssl.io import Recipe, prepare, prepare_arrays, read_manifest, read_shard_info
 from eeg_ssl.simulation import simulate_raw
 
@@ -619,6 +620,17 @@ CLI_CASES = [
         w, t, picks=["Fz", "Cz", "Pz", "Oz"]), ["other", "checkpoint.pt", "missing ['C3'"]),
     ("evaluate-other-units", lambda w, t, m: _evaluate_other(w, t, units="mV"),
      ["other", "checkpoint.pt", "units: 'uV' trained, 'mV' prepared"]),
+    ("evaluate-all-subjects-held-out", lambda w, t, m: _evaluate(
+        w, t, "--test-subjects", "01", "02", "03"), ["'test_subjects'", "none is left"]),
+    ("evaluate-checkpoint-is-shard", lambda w, t, m: _evaluate(
+        w, t, "--test-subjects", "03", checkpoint=_shard(w.prepared)),
+     [".h5", "HDF5 file", "checkpoint.pt"]),
+    ("evaluate-checkpoint-is-config", lambda w, t, m: _evaluate(
+        w, t, "--test-subjects", "03", checkpoint=_yaml(t, {"pretrain": {}})),
+     ["cfg.yaml", "text file"]),
+    ("pretrain-method-kwargs-typo", lambda w, t, m: _pretrain(w, t, "--config", _yaml(
+        t, {"pretrain": {"method_kwargs": {"temprature": 0.1}}})),
+     ["'temprature'", "method_kwargs", "Did you mean 'temperature'?"]),
     ("evaluate-unknown-subject", lambda w, t, m: _evaluate(w, t, "--test-subjects", "77"),
      ["77"]),
     ("evaluate-out-is-file", lambda w, t, m: _cli(
@@ -755,8 +767,6 @@ def _windows(w):
 
 
 def _embedding(w, checkpoint=None):
-    from eeg_ssl.evaluation import EmbeddingTransformer
-
     return EmbeddingTransformer(str(checkpoint or w.checkpoint))
 
 
@@ -775,6 +785,16 @@ def _pretrainer(**kw):
     from eeg_ssl.evaluation import SSLPretrainer
 
     return SSLPretrainer(**kw)
+
+
+def _epochs(w, bads=()):
+    """The catalogue's windows as mne.Epochs (the checkpoint's channels, 64 Hz, in V)."""
+    from eeg_ssl.training import load_checkpoint
+
+    names = load_checkpoint(w.checkpoint)["recording"]["ch_names"]
+    info = mne.create_info(names, 64.0, "eeg")
+    info["bads"] = list(bads)
+    return mne.EpochsArray(_windows(w)[0] * 1e-6, info, verbose="error")
 
 
 def _unfitted_error():
@@ -817,6 +837,26 @@ ESTIMATOR_CASES = [
      ["'X'", SHAPE]),
     ("pretrainer-strings", lambda w: _pretrainer(epochs=1).fit(np.full((4, 8, 128), "a")),
      ValueError, ["'X'", SHAPE]),
+    ("embedding-none", lambda w: _fitted(w).transform(None), ValueError, ["'X'", SHAPE, "None"]),
+    ("embedding-ragged-list", lambda w: _fitted(w).transform([[1.0, 2.0, 3.0], [1.0]]),
+     ValueError, ["'X'", "not a regular array"]),
+    ("embedding-file-name", lambda w: _fitted(w).transform("data-epo.fif"), ValueError,
+     ["'X'", "mne.read_epochs('data-epo.fif')"]),
+    ("embedding-dict", lambda w: _fitted(w).transform({"a": 1}), TypeError, ["'X'", "dict"]),
+    ("embedding-no-windows", lambda w: _fitted(w).transform(_windows(w)[0][:0]), ValueError,
+     ["'X'", "0 sample(s)"]),
+    ("embedding-epochs-bad-channels", lambda w: _fitted(w).transform(_epochs(w, bads=["Cz"])),
+     UserWarning, ["'X'", "['Cz']", "interpolate_bads"]),
+    ("embedding-raw-shorter-than-window", lambda w: _fitted(w).transform(mne.io.RawArray(
+        np.zeros((8, 32)), _epochs(w).info, verbose="error")), ValueError,
+     ["'X'", "shorter than one training window"]),
+    ("embedding-device", lambda w: EmbeddingTransformer(str(w.checkpoint), device="gpu").fit(
+        _windows(w)[0]), ValueError, ["'device'", "'gpu'"]),
+    ("embedding-encoder-is-shard", lambda w: _embedding(w, _shard(w.prepared)).fit(
+        _windows(w)[0]), ValueError, [".h5", "HDF5 file"]),
+    ("pretrainer-method-params-typo", lambda w: _pretrainer(
+        epochs=1, method_params={"temprature": 0.1}).fit(_windows(w)[0]), ValueError,
+     ["method_params", "Did you mean 'temperature'?"]),
     ("classifier-unfitted", lambda w: _classifier(w).predict(_windows(w)[0]), "NotFitted",
      ["SSLClassifier"]),
     ("classifier-no-y", lambda w: _classifier(w).fit(_windows(w)[0], None), ValueError, ["y"]),

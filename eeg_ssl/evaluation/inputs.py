@@ -114,6 +114,8 @@ def _window_array(X, *, name, expected, allow_2d):
                          f"{arr.shape}. Give real values (e.g. np.abs(X) or X.real).")  # fmt: skip
     if arr.dtype.kind not in "biuf":
         raise ValueError(f"{what}; got an array of dtype {arr.dtype} of shape {arr.shape}.")
+    if arr.ndim == 0:  # None, a number, ...
+        raise ValueError(f"{what}; got {type(X).__name__} {X!r:.60}.")
     if arr.ndim != 3 and not (allow_2d and arr.ndim == 2):
         if arr.ndim == 2:
             hint = " Reshape a single window (n_chans, n_times) with X[np.newaxis]."

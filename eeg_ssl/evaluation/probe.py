@@ -167,21 +167,27 @@ def probe_checkpoint(data_dir, checkpoint, *, test_subjects, train_subjects=None
     payload = load_checkpoint(checkpoint)
     test_subjects = [str(s) for s in test_subjects]
     full = ShardDataset(data_dir, labelled_only=True)
-    # the folder must look like the training data, else the encoder embeds it silently
-    order = check_data_facts(payload.get("recording"), recording_facts(full),
-                             trained_name=str(checkpoint), data_name=str(data_dir))  # fmt: skip
-    if train_subjects is None:
-        train_subjects = sorted(set(full.groups) - set(test_subjects))
-    check_disjoint_subjects(train_subjects, test_subjects)
-    train = ShardDataset(
-        data_dir, subjects=train_subjects, labelled_only=True, classes=full.classes
-    )
-    test = ShardDataset(data_dir, subjects=test_subjects, labelled_only=True, classes=full.classes)
     if len(full.classes) < 2:
         raise ValueError(
             f"Probing needs at least 2 classes of labelled windows in {str(data_dir)!r}; "
             f"found {full.classes}. Prepare the data with 'label_source'."
         )
+    # the folder must look like the training data, else the encoder embeds it silently
+    order = check_data_facts(payload.get("recording"), recording_facts(full),
+                             trained_name=str(checkpoint), data_name=str(data_dir))  # fmt: skip
+    if train_subjects is None:
+        train_subjects = sorted(set(full.groups) - set(test_subjects))
+        if not train_subjects:
+            raise ValueError(
+                f"Invalid value for 'test_subjects': every subject of {str(data_dir)!r} "
+                f"({sorted(set(full.groups))}) is held out, so none is left to fit the probe "
+                f"on; leave at least one out (or give 'train_subjects')."
+            )
+    check_disjoint_subjects(train_subjects, test_subjects)
+    train = ShardDataset(
+        data_dir, subjects=train_subjects, labelled_only=True, classes=full.classes
+    )
+    test = ShardDataset(data_dir, subjects=test_subjects, labelled_only=True, classes=full.classes)
     X_train, y_train = train.load()
     X_test, y_test = test.load()
     if order is not None:  # the same channels in another order: the training order

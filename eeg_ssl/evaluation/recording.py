@@ -19,6 +19,8 @@ from ..training.checkpoint import FACTS_ATTR, make_facts, median_abs_amplitude
 #: A median absolute amplitude this many times above or below the training data's warns.
 SCALE_TOLERANCE = 100.0
 _UNIT_FACTORS = {"V": 1.0, "mV": 1e-3, "uV": 1e-6, "µV": 1e-6, "nV": 1e-9}
+#: MNE channel types measured in volts (read in the training ``units``).
+_VOLTAGE_TYPES = {"eeg", "eog", "ecg", "emg", "seeg", "ecog", "dbs", "bio"}
 
 
 def mne_input(X):
@@ -154,6 +156,12 @@ def read_mne_windows(X, facts, *, units, resample=False, name="X"):
                 f"unknown; give windows as mne.Epochs instead."
             )
         raw = items[0]
+        if raw.n_times < n_times:  # else MNE's "No events produced"
+            raise ValueError(
+                f"{name!r} (mne.io.Raw) is {raw.times[-1] + 1 / raw.info['sfreq']:g} s long, "
+                f"shorter than one training window ({n_times} samples = "
+                f"{n_times / raw.info['sfreq']:g} s); give a longer recording."
+            )
         items = [mne.make_fixed_length_epochs(raw, duration=n_times / raw.info["sfreq"],
                                               preload=True, verbose="error")]  # fmt: skip
     if facts.get("standardise"):
@@ -165,7 +173,19 @@ def read_mne_windows(X, facts, *, units, resample=False, name="X"):
             stacklevel=4,
         )
     picks = list(names) if names else None
-    return np.concatenate([x.get_data(picks=picks, units=units) for x in items])
+    bads = [c for c in info["bads"] if picks is None or c in picks]
+    if bads:  # MNE leaves bad channels out of default picks; the encoder needs every channel
+        warnings.warn(
+            f"{name!r} has channels marked bad ({bads}); they are embedded as they are. "
+            f"Interpolate them first (inst.interpolate_bads()) for a cleaner embedding.",
+            UserWarning,
+            stacklevel=4,
+        )
+    types = set(items[0].get_channel_types(picks=picks))
+    # one unit for every voltage channel type (MNE refuses a single unit string when the
+    # channels are of several types, e.g. an EEG channel typed EOG)
+    by_type = {t: units for t in types if t in _VOLTAGE_TYPES} or units
+    return np.concatenate([x.get_data(picks=picks, units=by_type) for x in items])
 
 
 def check_data_facts(trained, data, *, trained_name, data_name):

@@ -1,5 +1,8 @@
 """SSL methods, one file each, and the ``METHODS`` registry."""
 
+import difflib
+import inspect
+
 from ..utils import check_option
 from .autoencoder import Autoencoder
 from .barlow_twins import BarlowTwins
@@ -53,7 +56,19 @@ def build_method(name, encoder, **kwargs):
         The method's keyword arguments.
     """
     check_option("method", name, METHODS)
-    return METHODS[name](encoder, **kwargs)
+    cls = METHODS[name]
+    params = inspect.signature(cls).parameters
+    if not any(p.kind is p.VAR_KEYWORD for p in params.values()):
+        allowed = [k for k in params if k != "encoder"]
+        for key in kwargs:  # else Python's "__init__() got an unexpected keyword argument"
+            if key not in allowed:
+                close = difflib.get_close_matches(str(key), allowed, n=1)
+                raise ValueError(
+                    f"Invalid keyword argument of method {name!r} (method_params / the "
+                    f"config's method_kwargs): {key!r}; allowed {', '.join(map(repr, allowed))}."
+                    + (f" Did you mean {close[0]!r}?" if close else "")
+                )
+    return cls(encoder, **kwargs)
 
 
 __all__ = [

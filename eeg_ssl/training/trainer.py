@@ -22,7 +22,19 @@ __all__ = ["PRECISIONS", "ResumableSampler", "default_device", "pretrain"]
 def default_device(device=None):
     """``device`` if given, else ``"cuda"`` when available, else ``"cpu"``."""
     if device is not None:
-        return torch.device(device)
+        try:
+            device = torch.device(device)
+        except (RuntimeError, TypeError) as err:  # torch's message does not name 'device'
+            raise ValueError(
+                f"Invalid value for 'device': allowed None, 'cpu', 'cuda', 'cuda:N' or a "
+                f"torch.device; got {device!r} ({str(err).splitlines()[0][:80]})."
+            ) from None
+        if device.type == "cuda" and not torch.cuda.is_available():
+            raise ValueError(
+                f"Invalid value for 'device': {str(device)!r}, but CUDA is not available here; "
+                f"use device='cpu' or None (CUDA when available)."
+            )
+        return device
     return torch.device("cuda" if torch.cuda.is_available() else "cpu")
 
 

@@ -136,9 +136,39 @@ def safe_torch_load(path, map_location="cpu"):
             raise
         raise ValueError(CORRUPT_CHECKPOINT.format(path=str(path))) from err
     except Exception as err:  # UnpicklingError, RuntimeError (zip), EOFError, ...
+        kind = _other_format(path)
+        if kind:  # a file of another kind given by mistake, not a damaged checkpoint
+            raise ValueError(
+                f"{str(path)!r} is {kind}, not an eeg-ssl checkpoint: give the checkpoint.pt "
+                f"written by eeg-ssl pretrain (in its --out folder)."
+            ) from err
         raise ValueError(
             CORRUPT_CHECKPOINT.format(path=str(path)) + f" ({type(err).__name__})."
         ) from err
+
+
+#: Leading bytes of files often given where a checkpoint is expected.
+_MAGIC = {b"\x89HDF\r\n\x1a\n": "an HDF5 file (a prepared shard?)", b"0       ": "an EDF file",
+          b"\x93NUMPY": "a NumPy .npy file"}  # fmt: skip
+
+
+def _other_format(path):
+    """What a file that is not a checkpoint looks like ("an HDF5 file"), or ``None``."""
+    try:
+        with open(path, "rb") as f:
+            head = f.read(4096)
+    except OSError:
+        return None
+    for magic, kind in _MAGIC.items():
+        if head.startswith(magic):
+            return kind
+    if head.startswith(b"PK") or not head or path.suffix in (".pt", ".pth", ".ckpt"):
+        return None  # a damaged zip (torch's format), an empty file, or a damaged .pt
+    try:
+        head.decode("utf-8")
+    except UnicodeDecodeError:
+        return None
+    return "a text file" + (f" ({path.suffix})" if path.suffix else "")
 
 
 _FIXES = {

@@ -215,3 +215,15 @@ def test_check_data_facts__what_differs_is_named():
     with pytest.warns(UserWarning, match="hash b.*'c.pt' \\(hash a\\)"):
         check_data_facts(trained, dict(trained, recipe_hash="b"), trained_name="c.pt",
                          data_name="d")  # fmt: skip
+
+
+def test_embedding_transformer__epochs_of_several_voltage_types_read_in_the_units(
+    checkpoint, data
+):
+    X, _, _ = data
+    est = EmbeddingTransformer(checkpoint).fit(X)
+    epochs = _epochs(X)
+    epochs.set_channel_types({"Oz": "eog"}, verbose="error")  # a channel typed EOG
+    # MNE refuses one unit string for several channel types; every voltage type is read
+    # in the training units, so the embedding is that of the plain EEG Epochs
+    np.testing.assert_allclose(est.transform(epochs), est.transform(_epochs(X)), rtol=1e-6)
