@@ -631,6 +631,10 @@ CLI_CASES = [
     ("pretrain-method-kwargs-typo", lambda w, t, m: _pretrain(w, t, "--config", _yaml(
         t, {"pretrain": {"method_kwargs": {"temprature": 0.1}}})),
      ["'temprature'", "method_kwargs", "Did you mean 'temperature'?"]),
+    ("evaluate-seed-negative", lambda w, t, m: _evaluate(w, t, "--test-subjects", "03",
+                                                         "--seed", "-1"), ["--seed", "-1"]),
+    ("prepare-picks-unknown-name", lambda w, t, m: _prepare_cli(w, t, "--picks", "Fz", "XX"),
+     ["'picks'", "lacks: ['XX']", "sub-01"]),
     ("evaluate-unknown-subject", lambda w, t, m: _evaluate(w, t, "--test-subjects", "77"),
      ["77"]),
     ("evaluate-out-is-file", lambda w, t, m: _cli(

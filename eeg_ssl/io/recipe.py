@@ -349,6 +349,13 @@ def preprocess(raw, recipe, *, source="", verbose=None):
         if not _picks_everything(raw, recipe.picks):  # Raw.pick costs ms even as a no-op
             raw.pick(list(recipe.picks), verbose=mne_verbose)
     except ValueError as err:
+        kinds = set(mne.io.get_channel_type_constants(include_defaults=True)) | {"data", "all"}
+        missing = [p for p in recipe.picks if p not in raw.ch_names and p not in kinds]
+        if missing and len(missing) < len(recipe.picks):  # some names exist: name the others
+            raise ValueError(
+                f"The recipe's 'picks' {list(recipe.picks)} name channels that {source!r} "
+                f"lacks: {missing}; its channels are {raw.ch_names}."
+            ) from err
         raise ValueError(
             f"No channel of {source!r} matches the recipe's 'picks' {list(recipe.picks)} "
             f"({err}); its channel types are {sorted(set(raw.get_channel_types()))} "

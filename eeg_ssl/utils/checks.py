@@ -45,6 +45,11 @@ def check_option(name, value, allowed):
 
 def check_random_state(random_state):
     """Return a :class:`numpy.random.Generator` from an int, a Generator or None."""
+    if isinstance(random_state, numbers.Integral) and random_state < 0:  # NumPy's message
+        raise ValueError(  # ("expected non-negative integer") names no parameter
+            f"Invalid value for 'random_state' (the seed, --seed): expected None or an int "
+            f">= 0; got {random_state!r}."
+        )
     if random_state is None or isinstance(random_state, numbers.Integral):
         return np.random.default_rng(random_state)
     if isinstance(random_state, np.random.Generator):
