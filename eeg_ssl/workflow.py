@@ -247,8 +247,9 @@ def run_pretrain_corpus(cfg, folders, out, *, seed=0, verbose=True, threads=None
 
     The config's ``corpus`` section gives the corpus options (``sfreq``, ``n_times``,
     ``window_seconds``, ``channels``, ``balance``, ``balance_power``); ``subjects`` are
-    corpus ids ``"<dataset>/<subject>"``. The encoder gets the corpus channel list
-    (``chs_info``); the checkpoint records the folders and the channel list.
+    corpus ids ``"<dataset>/<subject>"``. The default encoder is ``"tokens"``, given the
+    corpus channel names and positions; the checkpoint records the folders and the
+    channel list.
     """
     from eeg_ssl.data import CorpusDataset
     from eeg_ssl.methods import build_method
