@@ -40,6 +40,7 @@ ENCODER_KINDS = {
         dict(model="ShallowFBCSPNet", model_kwargs=dict(n_filters_time=8, n_filters_spat=8)),
     ),
     "covariance": ("covariance", dict(f_mean=(8.0,), bandwidth=(6.0,))),
+    "tokens": ("tokens", dict(patch_size=16, embed_dim=16, depth=1, n_heads=2)),
 }
 #: Settings that fit the tiny test data (2 recordings of 12 one-second windows).
 METHOD_KWARGS = {
