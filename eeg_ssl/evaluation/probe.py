@@ -12,7 +12,7 @@ from sklearn.preprocessing import StandardScaler
 
 from .embedding import EmbeddingTransformer
 from .recording import check_data_facts
-from .splits import check_disjoint_subjects
+from .splits import check_disjoint_subjects, subject_ids
 
 
 def linear_probe(encoder, *, C=1.0, batch_size=256, device=None):
@@ -165,7 +165,9 @@ def probe_checkpoint(data_dir, checkpoint, *, test_subjects, train_subjects=None
     from ..utils import seeded
 
     payload = load_checkpoint(checkpoint)
-    test_subjects = [str(s) for s in test_subjects]
+    test_subjects = subject_ids(test_subjects)
+    if train_subjects is not None:
+        train_subjects = subject_ids(train_subjects)
     full = ShardDataset(data_dir, labelled_only=True)
     if len(full.classes) < 2:
         raise ValueError(

@@ -37,6 +37,16 @@ def subject_folds(groups, n_splits=4, *, random_state=0):
     return folds
 
 
+def subject_ids(subjects):
+    """Subject ids as a list of str; one id (``"03"``, or ``3`` from YAML) is a list of one.
+
+    Iterating the str ``"03"`` would give the ids ``"0"`` and ``"3"``.
+    """
+    if isinstance(subjects, (str, int, np.integer)):
+        return [str(subjects)]
+    return [str(s) for s in subjects]
+
+
 def check_disjoint_subjects(train_subjects, test_subjects, *, names=("train_subjects", "test_subjects"),
                             where=None):  # fmt: skip
     """Refuse a subject that is in both sets (its windows would leak into the score).
@@ -55,7 +65,8 @@ def check_disjoint_subjects(train_subjects, test_subjects, *, names=("train_subj
     ValueError
         Naming the subjects found in both.
     """
-    both = sorted({str(s) for s in train_subjects} & {str(s) for s in test_subjects})
+    train, test = (subject_ids(s) for s in (train_subjects, test_subjects))
+    both = sorted(set(train) & set(test))
     if both:
         place = f" in {where}" if where else ""
         raise ValueError(
