@@ -861,6 +861,9 @@ ESTIMATOR_CASES = [
     ("pretrainer-method-params-typo", lambda w: _pretrainer(
         epochs=1, method_params={"temprature": 0.1}).fit(_windows(w)[0]), ValueError,
      ["method_params", "Did you mean 'temperature'?"]),
+    ("embedding-encoder-params-with-checkpoint", lambda w: EmbeddingTransformer(
+        str(w.checkpoint), encoder_params={"n_outputs": 3}).fit(_windows(w)[0]), UserWarning,
+     ["'encoder_params'", "ignored"]),
     ("classifier-unfitted", lambda w: _classifier(w).predict(_windows(w)[0]), "NotFitted",
      ["SSLClassifier"]),
     ("classifier-no-y", lambda w: _classifier(w).fit(_windows(w)[0], None), ValueError, ["y"]),

@@ -4,6 +4,7 @@ checkpoints, and the checks every estimator of this package shares."""
 from __future__ import annotations
 
 import copy
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -173,6 +174,15 @@ def resolve_encoder(encoder, *, encoder_params=None, n_chans=None, n_times=None,
         raise ValueError(
             f"This estimator needs {name!r}: a torch module, a checkpoint path, or one of "
             f"{sorted(ENCODERS)}; got None."
+        )
+    registry = isinstance(encoder, str) and encoder in ENCODERS
+    if encoder_params and not registry:  # a built or saved encoder has its own parameters
+        warnings.warn(
+            f"'encoder_params' ({encoder_params!r}) apply to a registry encoder "
+            f"({sorted(ENCODERS)}) only; {name!r} is a module, checkpoint or saved folder "
+            f"with its own parameters, so they are ignored.",
+            UserWarning,
+            stacklevel=4,
         )
     if isinstance(encoder, nn.Module):
         return copy.deepcopy(encoder)
