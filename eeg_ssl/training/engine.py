@@ -9,6 +9,7 @@ in :mod:`.run_state`, its monitor pass in :mod:`.engine_monitors`, its sampler i
 from __future__ import annotations
 
 import contextlib
+import logging
 import math
 import time
 from pathlib import Path
@@ -277,7 +278,17 @@ class Engine(RunStateMixin, MonitorMixin):
                     warn_collapse(self.epoch, self.step, reason)
             record["collapsed"] = bool(dist_utils.broadcast_object(record["collapsed"]))
         self.history.append(record)
-        logger.info(
+        # at most about ten progress lines per run (first, every tenth of the run, last, and
+        # any collapse); every epoch is in history.csv / epochs.csv and at DEBUG level
+        total = kw["epochs"]
+        shown = (
+            self.epoch == 0
+            or self.epoch + 1 == total
+            or (self.epoch + 1) % max(1, total // 10) == 0
+            or record["collapsed"]
+        )
+        logger.log(
+            logging.INFO if shown else logging.DEBUG,
             "epoch %d: loss %.4f, lr %.2e, %.0f windows/s, embedding spread %.3g, "
             "effective dimensions %.3g%s",
             self.epoch, record["loss"], record["lr"], record["samples_per_second"],

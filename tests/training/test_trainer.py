@@ -188,3 +188,15 @@ def test_pretrain__batch_groups_reach_the_batches():
     with pytest.raises(ValueError, match="'batch_groups' has 47 entries.*48 items"):
         pretrain(Spy(enc), TensorDataset(X), epochs=1, batch_size=12,
                  batch_groups=groups[:47], verbose=False)  # fmt: skip
+
+
+def test_pretrain__progress_lines__about_ten_per_run(caplog):
+    with seeded(0):
+        method = Shrink(nn.Sequential(nn.Flatten(), nn.Linear(4 * 64, 8)))
+    with caplog.at_level("DEBUG", logger="eeg_ssl"):
+        history = pretrain(method, _windows(16), epochs=30, batch_size=16, monitor_every=0,
+                           random_state=0, verbose=True)  # fmt: skip
+    lines = [r for r in caplog.records if r.getMessage().startswith("epoch ")]
+    shown = [int(r.getMessage().split()[1].rstrip(":")) for r in lines if r.levelname == "INFO"]
+    assert len(history) == len(lines) == 30  # every epoch is logged, most at DEBUG
+    assert shown == [0, 2, 5, 8, 11, 14, 17, 20, 23, 26, 29]
