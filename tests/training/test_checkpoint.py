@@ -84,6 +84,7 @@ def test_save_checkpoint__disk_full_in_the_cli_is_one_line(tmp_path, monkeypatch
     monkeypatch.setattr(checkpoint_module.torch, "save", _disk_full)
     argv = ["--quiet", "pretrain", str(tmp_path / "prep"), "--out", str(tmp_path / "run"),
             "--epochs", "1", "--batch-size", "8", "--encoder", "conv"]  # fmt: skip
+    capsys.readouterr()  # only the CLI's own output below (prepare's bar may show)
     assert main(argv) == 2
     err = capsys.readouterr().err.strip()
     assert err.count("\n") == 0 and err.startswith("eeg-ssl pretrain: error: ")
