@@ -72,8 +72,9 @@ def embed_folders(folders, checkpoint, out, *, batch_size=256, device=None, verb
     import pandas as pd
 
     from ..data import ShardDataset
-    from ..training.checkpoint import encoder_from_checkpoint
+    from ..training.checkpoint import encoder_from_checkpoint, load_checkpoint, recording_facts
     from .embedding import embed_windows
+    from .recording import check_data_facts
 
     out = Path(out)
     check_option("output format", out.suffix, [".h5", ".hdf5", ".parquet"])
@@ -84,11 +85,16 @@ def embed_folders(folders, checkpoint, out, *, batch_size=256, device=None, verb
             raise ImportError(f"Parquet output needs pyarrow: {_INSTALL_PARQUET}") from err
     parts = _parts_dir(out, checkpoint)
     parts.mkdir(parents=True, exist_ok=True)
-    encoder = encoder_from_checkpoint(checkpoint)
+    payload = load_checkpoint(checkpoint)
+    encoder = encoder_from_checkpoint(payload)
     tables, done, skipped = [], [], 0
-    jobs = []
+    jobs, orders = [], {}
     for k, folder in enumerate(folders):
         dataset = ShardDataset(folder)
+        # each folder must look like the training data (channels, rate, window, units),
+        # else the encoder would embed it without a word and mean something else
+        orders[k] = check_data_facts(payload.get("recording"), recording_facts(dataset),
+                                     trained_name=str(checkpoint), data_name=str(folder))  # fmt: skip
         for shard in dict.fromkeys(dataset.manifest["shard"]):
             jobs.append((k, folder, dataset, shard))
     for k, folder, dataset, shard in tqdm(jobs, desc="embed", unit="rec",
@@ -99,6 +105,8 @@ def embed_folders(folders, checkpoint, out, *, batch_size=256, device=None, verb
             skipped += 1
         else:
             X = np.stack([w.numpy() for w, _ in dataset.__getitems__(index)])  # (n, C, T)
+            if orders[k] is not None:  # the same channels in another order: training order
+                X = X[:, orders[k]]
             Z = embed_windows(encoder, X, batch_size=batch_size, device=device, verbose=False)
             tmp = part.with_name(part.name + ".tmp.npz")
             np.savez(tmp, embeddings=Z.astype(np.float32))

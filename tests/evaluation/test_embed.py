@@ -73,3 +73,16 @@ def test_embed_folder__parquet_when_pyarrow_is_installed(tiny_run, tmp_path):
     h5 = read_embeddings(embed_folder(prepared, checkpoint, tmp_path / "e.h5"))
     np.testing.assert_array_equal(Z, h5[0])
     assert list(table["subject"]) == list(h5[1]["subject"])
+
+
+def test_embed_folder__refuses_a_folder_at_another_rate(tiny_run, tmp_path, sample_dir):
+    from eeg_ssl.workflow import run_prepare
+
+    _, checkpoint = tiny_run
+    other = tmp_path / "prepared32"
+    run_prepare({"inputs": [str(sample_dir / "sub-01_*.edf")], "subject_pattern": "sub-([^_]+)",
+                 "recipe": {"sfreq": 32.0, "h_freq": 15.0}}, other, verbose=False)  # fmt: skip
+    with pytest.raises(ValueError, match="prepared32") as err:
+        embed_folder(other, checkpoint, tmp_path / "emb.h5", verbose=False)
+    assert "32" in str(err.value) and "64" in str(err.value)
+    assert not (tmp_path / "emb.h5").exists()
