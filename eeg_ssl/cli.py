@@ -250,7 +250,24 @@ def _one_line(text):
     return " ".join(str(text).split())
 
 
+def _one_line_warning(message, category, filename, lineno, line=None):
+    """Warnings as one plain line (Python's default adds the file, line and source)."""
+    return f"eeg-ssl: {category.__name__}: {' '.join(str(message).split())}\n"
+
+
 def main(argv=None):
+    """The ``eeg-ssl`` command; returns its exit status (2: bad input or an I/O fault)."""
+    import warnings
+
+    default_format = warnings.formatwarning
+    warnings.formatwarning = _one_line_warning
+    try:
+        return _main(argv)
+    finally:
+        warnings.formatwarning = default_format
+
+
+def _main(argv=None):
     args = build_parser().parse_args(argv)
     from eeg_ssl.utils import retain_freed_memory, set_log_level
     from eeg_ssl.utils.threads import set_threads

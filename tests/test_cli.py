@@ -355,3 +355,22 @@ def test_cli__multi_line_library_error_prints_one_line(tmp_path, monkeypatch, ca
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and err.startswith("eeg-ssl run: error: ")
     assert "not found. Available channels: ['Cz', 'Pz']" in err or "x.fif': file is" in err
+
+
+def test_cli__warnings_print_as_one_line():
+    code = (
+        "import warnings, eeg_ssl.cli as cli\n"
+        "def fail(args):\n"
+        "    warnings.warn('a recipe hash\\ndiffers', UserWarning)\n"
+        "    raise ValueError('stop here')\n"
+        "cli._prepare_config = fail\n"
+        "before = warnings.formatwarning\n"
+        "print(cli.main(['prepare', 'x.edf', '--out', 'o']), warnings.formatwarning is before)\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                            timeout=300)  # fmt: skip
+    assert result.stdout.split() == ["2", "True"]  # exit 2; Python's format restored after
+    assert result.stderr.splitlines() == [
+        "eeg-ssl: UserWarning: a recipe hash differs",
+        "eeg-ssl prepare: error: stop here",
+    ]
