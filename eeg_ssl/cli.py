@@ -155,6 +155,8 @@ def build_parser():
                        "with the recording facts), for from_pretrained / the Hugging Face Hub")  # fmt: skip
     p.add_argument("checkpoint", help="checkpoint.pt from eeg-ssl pretrain")
     p.add_argument("--out", required=True, help="folder to write")
+    p.add_argument("--overwrite", action="store_true",
+                   help="replace a model already saved in --out (refused by default)")  # fmt: skip
 
     p = verb("plot", "pictures of a run: loss and monitor curves, reconstructions (AE/MAE), "
                      "augmentation views, embedding map (needs matplotlib)")  # fmt: skip
@@ -338,6 +340,13 @@ def _main(argv=None):
         elif args.command == "export":
             from eeg_ssl.models.hub import export_checkpoint
 
+            saved = [n for n in ("config.json", "model.safetensors")
+                     if os.path.exists(os.path.join(args.out, n))]  # fmt: skip
+            if saved and not args.overwrite:
+                raise FileExistsError(
+                    f"Invalid value for '--out': {args.out!r} already holds a saved model "
+                    f"({', '.join(saved)}); choose another folder or add --overwrite."
+                )
             where = f"; model in {export_checkpoint(args.checkpoint, args.out)}"
         elif args.command == "plot":
             from eeg_ssl.plotting import plot_run

@@ -175,3 +175,21 @@ def test_cli_export__checkpoint_to_folder(tmp_path):
     for key, value in encoder.state_dict().items():
         torch.testing.assert_close(loaded.state_dict()[key], value)
     assert main(["export", str(tmp_path / "missing.pt"), "--out", str(tmp_path / "m2")]) == 2
+
+
+def test_cli_export__refuses_a_saved_model_without_overwrite(tmp_path, capsys):
+    from eeg_ssl.cli import main
+    from eeg_ssl.methods import SimCLR
+    from eeg_ssl.training import save_checkpoint
+
+    path = save_checkpoint(tmp_path / "c.pt", SimCLR(_encoder("conv"), random_state=0),
+                           recording=FACTS)  # fmt: skip
+    out = tmp_path / "model"
+    assert main(["--quiet", "export", str(path), "--out", str(out)]) == 0
+    before = (out / "model.safetensors").stat().st_mtime_ns
+    capsys.readouterr()
+    assert main(["--quiet", "export", str(path), "--out", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert "'--out'" in err and "--overwrite" in err and "config.json" in err
+    assert (out / "model.safetensors").stat().st_mtime_ns == before
+    assert main(["--quiet", "export", str(path), "--out", str(out), "--overwrite"]) == 0
