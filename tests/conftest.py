@@ -44,3 +44,15 @@ def sim_windows():
     from eeg_ssl.simulation import simulate_windows
 
     return simulate_windows(32, 8, 256, n_subjects=4, random_state=0)
+
+
+@pytest.fixture(scope="module")
+def one_torch_thread():
+    """torch at one thread for a test module (many small models: threads cost more than
+    they give on a shared machine), restored after it."""
+    import torch
+
+    n = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(n)

@@ -7,7 +7,6 @@ import json
 import numpy as np
 import pandas as pd
 import pytest
-import torch
 import yaml
 
 from eeg_ssl.evaluation.benchmark import (
@@ -22,12 +21,7 @@ from eeg_ssl.simulation import simulate_windows
 TINY = {"n_outputs": 8, "n_filters": 4, "n_blocks": 2}
 
 
-@pytest.fixture(autouse=True, scope="module")
-def _one_thread():
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 @pytest.fixture(scope="module")

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-import torch
 from sklearn.base import clone
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import GridSearchCV, GroupKFold, cross_val_score
@@ -18,13 +17,7 @@ TINY = {"n_outputs": 8, "n_filters": 4, "n_blocks": 2}
 TINY_SIMCLR = {"projection_dim": 8, "hidden_dim": 16}
 
 
-@pytest.fixture(autouse=True, scope="module")
-def _one_thread():
-    # torch's extra intra-op threads only contend on a loaded 2-core machine
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 def _expected_failures(estimator):

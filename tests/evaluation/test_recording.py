@@ -21,12 +21,7 @@ NAMES = ["Fz", "Cz", "Pz", "Oz"]
 TINY_SIMCLR = {"projection_dim": 8, "hidden_dim": 16}
 
 
-@pytest.fixture(autouse=True, scope="module")
-def _one_thread():
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 @pytest.fixture

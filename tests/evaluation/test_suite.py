@@ -29,12 +29,7 @@ TINY = dict(encoder_params={"n_outputs": 8, "n_filters": 4, "n_blocks": 2},
             supervised_params={"epochs": 1, "min_steps": 2}, seeds=(0,))  # fmt: skip
 
 
-@pytest.fixture(autouse=True, scope="module")
-def _one_thread():
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 @pytest.fixture(scope="module")
