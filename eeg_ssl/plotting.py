@@ -43,17 +43,21 @@ def _pyplot():
     return plt
 
 
-def _save(fig, path):
-    """Save a figure atomically and close it."""
+def save_figure(fig, path, *, dpi=90):
+    """Save a matplotlib figure as a PNG atomically (a reader never sees half a file) and
+    close it; the folder is created. Returns the path."""
     plt = _pyplot()
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.stem}.tmp.png")
     fig.tight_layout()
-    fig.savefig(tmp, dpi=90)
+    fig.savefig(tmp, dpi=dpi)
     plt.close(fig)
     os.replace(tmp, path)
     return path
+
+
+_save = save_figure
 
 
 def plot_curves(history, path):

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 from sklearn.decomposition import PCA
 from sklearn.manifold import TSNE
@@ -79,11 +77,6 @@ def save_embedding_map(path, features, labels, *, groups=None, method="pca", tit
             ax.legend(markerscale=2, fontsize=7, loc="best")
     if title:
         fig.suptitle(title)
-    fig.tight_layout()
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.stem}.tmp.png")
-    fig.savefig(tmp, dpi=110)
-    plt.close(fig)
-    tmp.replace(path)
-    return path
+    from ..plotting import save_figure
+
+    return save_figure(fig, path, dpi=110)

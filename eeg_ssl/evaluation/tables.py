@@ -7,7 +7,6 @@ benchmark runs models, this module turns their scores into tables and plots.
 from __future__ import annotations
 
 import math
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -221,14 +220,9 @@ def plot_summary(summary, path, *, chance=None, title=None):
     ax.legend(fontsize=7, loc="best")
     if title:
         ax.set_title(title)
-    fig.tight_layout()
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.stem}.tmp.png")
-    fig.savefig(tmp, dpi=110)
-    plt.close(fig)
-    tmp.replace(path)
-    return path
+    from ..plotting import save_figure
+
+    return save_figure(fig, path, dpi=110)
 
 
 def gain_table(scores, *, task, metric):
