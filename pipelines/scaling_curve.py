@@ -182,6 +182,8 @@ def plot_curve(table, path):
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
+    from eeg_ssl.plotting import save_figure
+
     fig, ax = plt.subplots(figsize=(6.4, 4.0))
     for (task, fraction), part in table.groupby(["task", "fraction"]):
         part = part.sort_values("hours")
@@ -193,13 +195,7 @@ def plot_curve(table, path):
     ax.set_ylabel("SSL gain (balanced accuracy)")
     ax.set_title("Pretrained minus random weights, paired per subject (± s.e.)", fontsize=10)
     ax.legend(fontsize=8)
-    fig.tight_layout()
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp.png")
-    fig.savefig(tmp, dpi=110)
-    plt.close(fig)
-    tmp.replace(path)  # atomic
+    save_figure(fig, path, dpi=110)  # atomic
 
 
 def _hours(value):
