@@ -337,6 +337,10 @@ def _write_report(out, all_scores, all_gains, sizes, notes, group_of, *, quick, 
         atomic_write_text(out / "scores.csv",
                           pd.concat(all_scores, ignore_index=True).to_csv(index=False))  # fmt: skip
     atomic_write_text(out / "gains.csv", gains.to_csv(index=False))
+    if len(gains) and _has_matplotlib():
+        from .tables import plot_gains
+
+        plot_gains(gains, out / "gains.png", title="SSL gain over random weights")
     atomic_write_text(out / "tasks.csv", sizes.to_csv(index=False))
     report = [SMOKE, ""] if quick else []
     report += [
@@ -366,3 +370,11 @@ def _write_report(out, all_scores, all_gains, sizes, notes, group_of, *, quick, 
 
 __all__ = ["gain_table", "is_suite_config", "load_suite_config", "run_suite",
            "select_recordings"]  # fmt: skip
+
+
+def _has_matplotlib():
+    try:
+        import matplotlib  # noqa: F401
+    except ImportError:
+        return False
+    return True

@@ -293,3 +293,42 @@ def gains_markdown(gains, groups):
 
 __all__ = ["gain_table", "gains_markdown", "markdown_table", "paired_difference",
            "plot_summary", "summarise_scores", "verdict"]  # fmt: skip
+
+
+def plot_gains(gains, path, *, title=None):
+    """The SSL gain (pretrained minus the same encoder with random weights) per task and
+    label fraction, with its standard error over subjects (or folds), as a PNG.
+
+    Parameters
+    ----------
+    gains : DataFrame
+        :func:`gain_table` rows of one or more tasks (``gains.csv`` of a suite run).
+    path : str | Path
+        Output PNG, written atomically.
+    title : str | None
+    """
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from ..plotting import save_figure
+
+    tasks = list(dict.fromkeys(gains["task"]))
+    pairs = gains[["model", "fraction"]].drop_duplicates()
+    rows = list(pairs.sort_values(["model", "fraction"]).itertuples(index=False))
+    width = 0.8 / max(len(rows), 1)
+    fig, ax = plt.subplots(figsize=(max(5.0, 1.6 * len(tasks)), 3.6))
+    for k, (model, fraction) in enumerate(rows):
+        part = gains[(gains["model"] == model) & (gains["fraction"] == fraction)]
+        part = part.set_index("task").reindex(tasks)
+        x = np.arange(len(tasks)) + (k - (len(rows) - 1) / 2) * width
+        ax.bar(x, part["gain_diff"], width, yerr=part["gain_se"], capsize=2,
+               label=f"{model}, {_percent(fraction)} labels")  # fmt: skip
+    ax.axhline(0.0, color="black", lw=0.8)
+    ax.set_xticks(np.arange(len(tasks)), tasks)
+    ax.set_ylabel("SSL gain (balanced accuracy)")
+    ax.legend(fontsize=7, loc="best")
+    if title:
+        ax.set_title(title)
+    return save_figure(fig, path, dpi=110)

@@ -151,6 +151,7 @@ def test_run_suite__quick_runs_a_task_with_cross_dataset_rows(tmp_path, shared_d
     tasks = pd.read_csv(tmp_path / "tasks.csv")
     assert list(tasks["group"]) == ["evaluation"]
     assert "fold (pooled)" in (tmp_path / "table.md").read_text()
+    assert (tmp_path / "gains.png").stat().st_size > 1000  # the headline as a picture
 
 
 @pytest.mark.slow
