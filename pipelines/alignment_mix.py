@@ -34,11 +34,11 @@ import numpy as np
 import pandas as pd
 from sklearn.metrics import balanced_accuracy_score
 
+from eeg_ssl.evaluation.benchmark_runner import load_labelled
 from eeg_ssl.evaluation.features import LogBandPower, riemann_features
 from eeg_ssl.evaluation.probe import tuned_feature_classifier
 from eeg_ssl.evaluation.splits import subject_folds
 from eeg_ssl.transforms import alignment_matrix, euclidean_alignment, riemannian_alignment
-from eeg_ssl.evaluation.benchmark_runner import load_labelled
 
 
 def _align(X, groups, metric, calibration=None):
