@@ -208,7 +208,8 @@ def run_profile(files, out, engine, lean=True):
     from eeg_ssl.utils import retain_freed_memory
 
     prep, recipe_mod, sources = (
-        importlib.import_module(f"eeg_ssl.io.{name}") for name in ("prepare", "recipe", "sources")
+        importlib.import_module(f"eeg_ssl.io.{name}")
+        for name in ("prepare", "preprocessing", "sources")
     )
     retain_freed_memory()
     totals, originals = {}, []
