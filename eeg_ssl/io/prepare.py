@@ -11,25 +11,20 @@ import collections
 import hashlib
 import os
 import re
-import warnings
 from pathlib import Path
 
-import mne
 import numpy as np
-import pandas as pd
 from tqdm.auto import tqdm
 
 from ..utils import check_option, logger, retain_freed_memory
 from ..utils.logs import progress_enabled
 from ..utils.validation import check_n_jobs
-from .integrity import check_output_folder, file_stamp
-from .manifest import COLUMNS, EXTRA_COLUMNS, write_manifest
+from .finish import _completed_shard, _finish, _slim
+from .integrity import check_output_folder
 from .recipe import Recipe, preprocess
 from .shards import (
     DEFAULT_CHUNK_WINDOWS,
-    FORMAT_VERSION,
     commit_files,
-    read_shard_info,
     write_shard,
 )
 from .sources import (
@@ -399,243 +394,6 @@ def _prepare_one(recording, *, out_dir, recipe, on_error, compression, chunk_win
     return dict(record, status="done", sha256=sha, resumed=False, _info=_slim(info))
 
 
-# what _finish reads of a shard's info; the rest (channel names, positions, recipe, ...)
-# is not kept for every recording until the end, nor sent back by worker processes
-_MANIFEST_KEYS = ("n_chans", "n_times", "sfreq", "n_windows", "windows_offset", "starts",
-                  "ch_mask", "subjects", "labels", "session", "task", "run", "segments",
-                  "size", "mtime_ns", "checksum")  # fmt: skip
-
-
-def _slim(info):
-    return {key: info[key] for key in _MANIFEST_KEYS if key in info}
-
-
-def _finish(out_dir, recordings, results, recipe, on_error):
-    """Check consistency across recordings, then write the manifest and record."""
-    columns = COLUMNS + EXTRA_COLUMNS
-    # each column is gathered as one array per recording and concatenated once (a small
-    # DataFrame per recording, then pd.concat, took 116 instead of 44 ms for 140
-    # recordings); repeated values share one object
-    parts, expected, first = {col: [] for col in columns}, None, None
-    for res in results:
-        res.setdefault("n_windows", 0)
-        if res["status"] != "done":
-            warnings.warn(f"Skipped {res['source']!r}: {res['reason']}", stacklevel=3)
-            continue
-        if not (out_dir / res["shard"]).exists():  # its commit failed in a worker process
-            raise OSError(
-                f"Shard {res['shard']!r} of {res['source']!r} was written but could not be "
-                f"synced to disk and renamed in {str(out_dir)!r} (disk full or removed?); "
-                f"fix the disk and run prepare again: finished shards are kept."
-            )
-        info = res.pop("_info", None) or read_shard_info(out_dir / res["shard"])
-        if res.get("warning"):
-            warnings.warn(res["warning"], stacklevel=3)
-        shape = (info["n_chans"], int(info.get("n_times", 0)), round(info["sfreq"], 6))
-        if expected is None:
-            expected, first = shape, res["source"]
-        elif shape != expected:
-            reason = (
-                f"ValueError: its windows are (n_chans, n_times, sfreq) = {shape}, unlike "
-                f"{expected} of {first!r} (mixed sampling rates or montages); set the "
-                f"recipe's 'sfreq' and 'channels' so all recordings match."
-            )
-            if on_error == "raise":
-                raise ValueError(f"Recording {res['source']!r}: {reason}")
-            res.update(status="skipped", reason=reason)
-            warnings.warn(f"Skipped {res['source']!r}: {reason}", stacklevel=3)
-            continue
-        res["n_windows"] = info["n_windows"]
-        # layout for the loaders, which then read the shard without opening HDF5
-        res["windows_offset"] = info["windows_offset"]
-        res["window_shape"] = [int(info["n_chans"]), int(info.get("n_times", 0))]
-        # size, time and checksum, checked when the folder is opened (integrity.py)
-        res.update(file_stamp(out_dir / res["shard"], info.get("checksum")))
-        n = info["n_windows"]
-        starts = np.asarray(info["starts"], dtype=np.int64)
-        # each window's channel mask as a string of 0/1 (one byte per channel), one
-        # string object per distinct mask of the recording
-        mask = np.asarray(info["ch_mask"], dtype=bool).reshape(n, -1)
-        masks = np.where(mask, b"1", b"0").view(f"S{max(mask.shape[1], 1)}").ravel()
-        masks = masks.tolist()
-        texts = {m: m.decode() if mask.shape[1] else "" for m in set(masks)}  # decoded once
-        masks = [texts[m] for m in masks]
-        for col, values in (
-            ("shard", _objects([res["shard"]] * n)), ("row", np.arange(n, dtype=np.int64)),
-            ("subject", _objects(info["subjects"])), ("label", _objects(info["labels"])),
-            ("start_sample", starts), ("start_seconds", starts / info["sfreq"]),
-            ("session", _objects([info["session"]] * n)),
-            ("task", _objects([info["task"]] * n)),
-            ("run", _objects([info["run"]] * n)),
-            ("segment", np.asarray(info["segments"], dtype=np.int64)),
-            ("ch_mask", _objects(masks)),
-        ):  # fmt: skip
-            parts[col].append(values)
-    if parts["shard"]:
-        frame = pd.DataFrame({col: np.concatenate(parts[col]) for col in columns})
-    else:
-        frame = pd.DataFrame(columns=columns)
-    record = dict(format_version=FORMAT_VERSION, recipe=recipe.to_dict(),
-                  recipe_hash=recipe.hash(), recordings=list(results),
-                  n_windows=len(frame), mne_version=mne.__version__)  # fmt: skip
-    write_manifest(out_dir, frame, record)
-    n_done = sum(res["status"] == "done" for res in results)
-    logger.info("Prepared %d windows from %d/%d recordings in %s", len(frame), n_done,
-                len(recordings), out_dir)  # fmt: skip
-    return frame
-
-
-def _objects(values):
-    """A list of strings as an object array (repeated strings stay one object)."""
-    out = np.empty(len(values), dtype=object)
-    out[:] = list(values)
-    return out
-
-
-def _completed_shard(shard, recipe, sha, recording):
-    """The shard's info if it exists and was made from the same source, recipe and metadata."""
-    if not shard.exists():
-        return None
-    try:
-        info = read_shard_info(shard)
-    except ValueError:
-        return None
-    same_meta = all(
-        str(info.get(key, "")) == str(getattr(recording, key) or "")
-        for key in ("session", "task", "run")
-    ) and info["subject"] == str(recording.subject)
-    if info["recipe_hash"] != recipe.hash() or info["source_sha256"] != sha or not same_meta:
-        return None
-    if recipe.label_source == "recording":
-        label = recording.label
-        mapped = label if recipe.label_map is None else recipe.label_map.get(str(label), "")
-        if any(lab != str(mapped or "") for lab in info["labels"]):
-            return None
-    return info
-
-
-def prepare_arrays(
-    X,
-    out_dir,
-    *,
-    sfreq,
-    ch_names,
-    ch_types="eeg",
-    units="uV",
-    labels=None,
-    subjects=None,
-    recipe=None,
-    name="arrays",
-    compression=None,
-    chunk_windows=DEFAULT_CHUNK_WINDOWS,
-    overwrite=False,
-    verbose=None,
-):
-    """Prepare in-memory segments ``(n_segments, n_chans, n_times)`` into one shard.
-
-    Each segment is filtered and resampled on its own (MNE, through the recipe) and
-    cut into windows; segment labels and subjects go to every window of the segment.
-
-    Parameters
-    ----------
-    X : ndarray, shape (n_segments, n_chans, n_times)
-        The signal in ``units``.
-    out_dir : str | Path
-        The prepared folder (gets ``<name>_<hash>.h5``, ``manifest.csv``, ``prepare.json``).
-    sfreq : float
-        Sampling rate of ``X`` in Hz.
-    ch_names : list of str, length n_chans
-    ch_types : str | list of str
-    units : str
-        Units of ``X``: ``"V"``, ``"mV"``, ``"uV"``.
-    labels : array-like, shape (n_segments,) | None
-        Segment labels (mapped by the recipe's ``label_map`` when it has one).
-    subjects : array-like, shape (n_segments,) | None
-        Subject ids; default the segment index (no subject structure: split by segment).
-    recipe : Recipe | dict | None
-        Picks default to all channels of ``ch_types``; ``label_source`` is ignored.
-    name : str
-        Stem of the shard's file name.
-    overwrite : bool
-        Replace another preparation in ``out_dir`` (see :func:`prepare`).
-
-    Returns
-    -------
-    manifest : pandas.DataFrame
-    """
-    X = np.asarray(X)
-    if X.ndim != 3:
-        raise ValueError(
-            f"'X' must have shape (n_segments, n_chans, n_times); got shape {X.shape}. "
-            f"For a single recording use X[np.newaxis]."
-        )
-    n_seg, n_chans, _ = X.shape
-    if len(ch_names) != n_chans:
-        raise ValueError(
-            f"'ch_names' has {len(ch_names)} names for n_chans={n_chans} of 'X' {X.shape}."
-        )
-    ch_types = [ch_types] * n_chans if isinstance(ch_types, str) else list(ch_types)
-    scale = {"V": 1.0, "mV": 1e-3, "uV": 1e-6, "µV": 1e-6}
-    check_option("units", units, list(scale))
-    for arg, values in (("labels", labels), ("subjects", subjects)):
-        if values is not None and len(values) != n_seg:
-            raise ValueError(f"'{arg}' has {len(values)} entries for {n_seg} segments of 'X'.")
-    recipe = recipe if isinstance(recipe, Recipe) else Recipe.from_dict(recipe or {})
-    subjects = [str(i) for i in range(n_seg)] if subjects is None else [str(s) for s in subjects]
-    out_dir = Path(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    digest = hashlib.sha256(np.ascontiguousarray(X).tobytes())
-    digest.update(repr((sfreq, list(ch_names), ch_types, units, labels is None or list(map(str, labels)),
-                        subjects)).encode())  # fmt: skip
-    sha = digest.hexdigest()
-    shard = out_dir / f"{_safe(name)}_{sha[:8]}.h5"
-    check_output_folder(out_dir, recipe.hash(), [shard.name], overwrite=overwrite)
-    record = dict(source=f"<arrays {name}>", shard=shard.name, subject="", session="", task="",
-                  run="", label="")  # fmt: skip
-    info = None
-    if shard.exists():
-        try:
-            info = read_shard_info(shard)
-        except ValueError:
-            info = None
-        if info is not None and (
-            info["recipe_hash"] != recipe.hash() or info["source_sha256"] != sha
-        ):
-            info = None
-    if info is None:
-        info_mne = mne.create_info(list(ch_names), float(sfreq), ch_types)
-        out_w, out_s, out_l, out_subj, out_seg, out_mask = [], [], [], [], [], []
-        meta = None
-        for i in tqdm(
-            range(n_seg), desc="prepare", unit="seg", disable=not progress_enabled(verbose)
-        ):
-            raw = mne.io.RawArray(X[i] * scale[units], info_mne, verbose="error")
-            pre = preprocess(raw, recipe, source=f"{name}[{i}]", verbose=verbose)
-            label = "" if labels is None else str(labels[i])
-            lab_recipe = (
-                recipe if recipe.label_source == "recording" else _recording_labels(recipe)
-            )
-            windows, starts, labs = window_preprocessed(pre, lab_recipe, label=label,
-                                                        source=f"{name}[{i}]")  # fmt: skip
-            out_w.append(windows)
-            out_s.append(starts)
-            out_l.extend(labs)
-            out_subj.extend([subjects[i]] * len(starts))
-            out_seg.append(np.full(len(starts), i))
-            out_mask.append(np.repeat(pre.measured[np.newaxis], len(starts), axis=0))
-            meta = pre
-        write_shard(shard, np.concatenate(out_w), starts=np.concatenate(out_s), sfreq=meta.sfreq,
-                    ch_names=meta.ch_names, ch_types=meta.ch_types, source_path=record["source"],
-                    source_sha256=sha, recipe=recipe, subject="", labels=out_l,
-                    ch_mask=np.concatenate(out_mask), ch_pos=meta.ch_pos, subjects=out_subj,
-                    segments=np.concatenate(out_seg), compression=compression,
-                    chunk_windows=chunk_windows)  # fmt: skip
-    results = [dict(record, status="done", sha256=sha, resumed=info is not None)]
-    return _finish(out_dir, [record], results, recipe, "raise")
-
-
-def _recording_labels(recipe):
-    """The recipe with ``label_source="recording"`` (array labels are per segment)."""
-    import dataclasses
-
-    return dataclasses.replace(recipe, label_source="recording")
+# prepare_arrays lives in .arrays, which imports window_preprocessed and _safe from here:
+# imported last so those exist (eeg_ssl.io imports this module before .arrays)
+from .arrays import prepare_arrays  # noqa: E402
