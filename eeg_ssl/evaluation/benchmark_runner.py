@@ -10,12 +10,8 @@ is kept in ``splits/``, so an interrupted run resumes where it stopped.
 
 from __future__ import annotations
 
-import copy
 import hashlib
 import json
-import multiprocessing
-import multiprocessing.connection
-import re
 import time
 from pathlib import Path
 
@@ -32,185 +28,24 @@ from eeg_ssl.evaluation.benchmark import (
     summarise_scores,
     verdict,
 )
+
+# config and data loading, and the split store and worker processes, live in their own
+# modules; re-exported here so old imports (and suite.py's) keep working
+from eeg_ssl.evaluation.benchmark_config import (
+    TOP_KEYS,  # noqa: F401 (public name, kept importable from here)
+    _prepare,
+    labels_from_sources,
+    load_benchmark_config,
+    load_labelled,
+)
+from eeg_ssl.evaluation.split_runner import _run_in_processes, _SplitStore
 from eeg_ssl.evaluation.splits import check_disjoint_subjects, check_subject_folds, subject_folds
-from eeg_ssl.io import Recipe, prepare, read_record
 from eeg_ssl.io.manifest import atomic_write_text
 from eeg_ssl.transforms import euclidean_alignment, riemannian_alignment
 from eeg_ssl.utils import package_versions
-from eeg_ssl.utils.files import check_mapping, load_yaml
 from eeg_ssl.utils.report import finish_report
 from eeg_ssl.utils.validation import check_n_jobs
-from eeg_ssl.workflow import RECORDED_PACKAGES, check_sections, write_resolved
-
-TOP_KEYS = {
-    "out", "seed", "threads", "align", "align_metric", "data", "prepare", "test_data",
-    "test_prepare", "label_rules", "subjects", "unlabelled", "n_splits", "repeats", "encoder",
-    "encoder_params", "methods", "pretrain", "supervised", "baselines", "fractions", "seeds",
-    "probes", "rates", "n_jobs", "quick", "max_pretrain_windows",
-}  # fmt: skip
-
-
-def load_benchmark_config(path, *, quick=False):
-    """Read a benchmark config; ``quick`` applies its ``quick`` section on top.
-
-    Relative paths (``out``, ``data``, ``test_data``, ``prepare.inputs``, ``unlabelled``)
-    are resolved against the config's folder.
-    """
-    path = Path(path)
-    if not path.exists():
-        raise FileNotFoundError(f"Config {str(path)!r} does not exist; check the path.")
-    from eeg_ssl.io.datasets import expand_data_root  # ${data_root}: --data-root / $EEG_SSL_DATA
-
-    config = load_yaml(path, what="Benchmark config")  # errors name the file (and line)
-    check_sections(config, path)
-    for key in ("quick", "supervised", "encoder_params", "label_rules"):
-        if key in config:
-            config[key] = check_mapping(config[key], key, path)
-    config = expand_data_root(config, where=f"{str(path)!r}")
-    unknown = sorted(set(config) - TOP_KEYS)
-    if unknown:
-        raise ValueError(
-            f"Unknown key(s) {unknown} in {str(path)!r}; allowed: {sorted(TOP_KEYS)}."
-        )
-    config = copy.deepcopy(config)
-    overrides = config.pop("quick", {}) or {}
-    if quick:
-        unknown = sorted(set(overrides) - TOP_KEYS)
-        if unknown:
-            raise ValueError(f"Unknown key(s) {unknown} in the 'quick' section of {str(path)!r}.")
-        config.update(overrides)
-    base = path.resolve().parent
-
-    def resolve(p):
-        return str(p) if Path(p).is_absolute() else str((base / p).resolve())
-
-    for key in ("out", "data", "test_data"):
-        if config.get(key):
-            config[key] = resolve(config[key])
-    config["unlabelled"] = [resolve(p) for p in config.get("unlabelled") or []]
-    for key in ("prepare", "test_prepare"):
-        if config.get(key):
-            inputs = config[key].get("inputs", [])
-            inputs = [inputs] if isinstance(inputs, str) else inputs
-            config[key]["inputs"] = [resolve(p) for p in inputs]
-    if quick and config.get("subjects") and config.get("prepare"):
-        _only_subjects(config["prepare"], config["subjects"])
-    if not config.get("data") and not config.get("prepare"):
-        raise ValueError(
-            f"Config {str(path)!r} needs 'data' (a labelled prepared folder) or a 'prepare' "
-            f"section (inputs, recipe, ...) that makes one."
-        )
-    return config
-
-
-def _only_subjects(section, subjects):
-    """A smoke run prepares only the recordings of the subjects it uses."""
-    from eeg_ssl.io.sources import entities_from_path, expand_inputs
-
-    rules = section.get("path_rules") or {}
-    if not rules.get("subject"):
-        return
-    keep = {str(s) for s in subjects}
-    try:
-        paths = expand_inputs(section["inputs"])
-    except FileNotFoundError:  # no data here: the prepare step says where to get it
-        return
-    section["inputs"] = [str(p) for p in paths if entities_from_path(p, rules)["subject"] in keep]
-
-
-def _prepare(section, out, verbose):
-    from eeg_ssl.io.datasets import missing_data_message
-
-    section = dict(section)
-    inputs = section.pop("inputs")
-    recipe = Recipe.from_dict(section.pop("recipe", {}))
-    try:
-        # MNE's logs are long; prepare itself logs "Prepared N windows ..." once
-        prepare(inputs, out, recipe, verbose=False, **section)
-    except FileNotFoundError as err:
-        raise FileNotFoundError(missing_data_message(err, inputs)) from err
-    return out
-
-
-def labels_from_sources(folder, rules):
-    """Window labels from the source file names of a prepared folder.
-
-    A stop-gap for data whose label is only in the file name (eegmat) when the data
-    was not prepared with file-name label rules.
-
-    Parameters
-    ----------
-    folder : Path
-        Prepared folder (``manifest.csv`` + ``prepare.json``).
-    rules : dict
-        ``{regex: label}``; the first regex found in a recording's file name gives
-        the label of all its windows.
-
-    Returns
-    -------
-    labels : ndarray of str, shape (n_windows,)
-        In manifest order; ``""`` when no rule matches.
-    """
-    sources = {r["shard"]: Path(r["source"]).name for r in read_record(folder)["recordings"]
-               if r.get("status") == "done"}  # fmt: skip
-    shard_label = {}
-    for shard, name in sources.items():
-        shard_label[shard] = next((lab for rx, lab in rules.items() if re.search(rx, name)), "")
-    manifest = ShardDataset(folder).manifest
-    return manifest["shard"].map(shard_label).fillna("").to_numpy(dtype=str)
-
-
-def load_labelled(folder, *, label_rules=None, subjects=None, classes=None,
-                  return_positions=False):  # fmt: skip
-    """Labelled windows of a prepared folder.
-
-    Returns
-    -------
-    X : ndarray of float32, shape (n_windows, n_chans, n_times)
-    y : ndarray of int, shape (n_windows,)
-    groups : ndarray of str, shape (n_windows,)
-    classes : list of str
-    sfreq : float
-    positions : tuple of ndarray, shape (n_windows,) each
-        Only with ``return_positions``: the recording (shard) and start time in seconds
-        of each window, for methods that sample windows within recordings.
-    """
-    record = read_record(folder)
-    sfreq = float(record["recipe"].get("sfreq") or 0) or None
-    dataset = ShardDataset(folder, subjects=subjects)
-    if label_rules:
-        labels = labels_from_sources(folder, label_rules)
-        if subjects is not None:
-            keep = ShardDataset(folder).manifest["subject"].astype(str).isin(
-                [str(s) for s in subjects]).to_numpy()  # fmt: skip
-            labels = labels[keep]
-    else:
-        labels = dataset.manifest["label"].astype(str).to_numpy()
-    X, _ = dataset.load()
-    mask = labels != ""
-    classes = list(classes) if classes is not None else sorted(set(labels[mask]))
-    if len(classes) < 2:
-        raise ValueError(
-            f"The benchmark needs labelled windows of at least 2 classes in {str(folder)!r}; "
-            f"found {classes}. Prepare the data with labels (annotations or file-name rules) "
-            f"or give 'label_rules'."
-        )
-    lookup = {c: i for i, c in enumerate(classes)}
-    y = np.array([lookup.get(lab, -1) for lab in labels[mask]])
-    if (y < 0).any():
-        raise ValueError(f"Labels {sorted(set(labels[mask]) - set(classes))} of the held-out "
-                         f"data are not among the training classes {classes}.")  # fmt: skip
-    groups = dataset.groups[mask].astype(str)
-    if sfreq is None:
-        raise ValueError(
-            f"The recipe of {str(folder)!r} has no 'sfreq'; prepare with a fixed rate."
-        )
-    if return_positions:
-        manifest = dataset.manifest
-        positions = (manifest["shard"].to_numpy()[mask],
-                     manifest["start_seconds"].to_numpy(dtype=float)[mask])  # fmt: skip
-        return X[mask], y, groups, classes, sfreq, positions
-    return X[mask], y, groups, classes, sfreq
+from eeg_ssl.workflow import RECORDED_PACKAGES, write_resolved
 
 
 def _code_digest():
@@ -253,116 +88,12 @@ def _fingerprint(config, arrays):
     return digest.hexdigest()
 
 
-class _SplitStore:
-    """One JSON file per finished split, so an interrupted benchmark resumes.
-
-    A split's three tables and the fingerprint of the config and data they came from
-    go into ``splits/split-{i}.json`` (written atomically). Values are kept exactly
-    (JSON numbers round-trip), and so are column types: subject ids such as ``"01"``
-    stay strings, which they would not through a CSV.
-    """
-
-    def __init__(self, folder, fingerprint, *, restart=False):
-        self.folder = Path(folder)
-        self.fingerprint = fingerprint
-        if restart:
-            for path in self.folder.glob("split-*.json"):
-                path.unlink()
-
-    def path(self, i):
-        return self.folder / f"split-{i}.json"
-
-    def load(self, i):
-        """The split's ``(scores, timings, invariance)``, or None if it has not finished.
-
-        A split stored by another config, other windows, other eeg-ssl source or other
-        package versions is an error (the runner loads every split before computing any).
-        """
-        path = self.path(i)
-        if not path.exists():
-            return None
-        stored = json.loads(path.read_text())
-        if stored.get("fingerprint") != self.fingerprint:
-            raise ValueError(
-                f"{str(path)!r} holds the results of another config, other windows, other "
-                f"eeg-ssl source or other package versions. Pass --restart to discard the "
-                f"finished splits in {str(self.folder)!r}, or --out to write this run "
-                f"elsewhere."
-            )
-        return tuple(pd.DataFrame(stored[name]["data"], columns=stored[name]["columns"])
-                     .astype(stored[name]["dtypes"])
-                     for name in ("scores", "timings", "invariance"))  # fmt: skip
-
-    def save(self, i, scores, timings, invariance):
-        self.folder.mkdir(parents=True, exist_ok=True)
-        stored = dict(fingerprint=self.fingerprint)
-        for name, frame in (("scores", scores), ("timings", timings), ("invariance", invariance)):
-            stored[name] = dict(columns=list(frame.columns), data=frame.to_numpy().tolist(),
-                                dtypes={c: str(t) for c, t in frame.dtypes.items()})  # fmt: skip
-        atomic_write_text(self.path(i), json.dumps(stored))
-
-
 def _n_jobs(config, config_path):
     """Split processes from the config's ``n_jobs``, with joblib's meaning (-2: all but one)."""
     try:
         return check_n_jobs(config.get("n_jobs", 1))
     except ValueError as err:
         raise ValueError(f"{err} (in {str(config_path)!r})") from err
-
-
-def _split_process(job, folder, fingerprint, threads):
-    """Body of a worker process: run one split and store it (read back by the parent)."""
-    import torch
-    from threadpoolctl import threadpool_limits
-
-    # as many threads per worker for torch as for numpy's BLAS (Riemann, probes): with
-    # BLAS's default of one per core, the workers oversubscribe the cores
-    torch.set_num_threads(threads)
-    with threadpool_limits(threads):
-        i, tables, _ = _run_split(job)
-    _SplitStore(folder, fingerprint).save(i, *tables)
-
-
-def _run_in_processes(jobs, n_jobs, store, threads, on_finished):
-    """Run ``jobs`` (``(i, job)`` pairs), ``n_jobs`` at a time, one process each.
-
-    Hand-written rather than a pool: each worker stores its split itself, so nothing
-    large goes back through a pipe, and on Ctrl-C or a failure the running workers are
-    terminated at once. (concurrent.futures lets running splits, and one queued split,
-    run to their end; multiprocessing's Pool can hang in terminate() while its feeder
-    thread is blocked on a full pipe to a dead worker.)
-    """
-    # spawn: fresh interpreters (forking a process whose torch thread pools have
-    # started can deadlock)
-    context = multiprocessing.get_context("spawn")
-    jobs, running = iter(jobs), {}
-    try:
-        while True:
-            while len(running) < n_jobs:
-                item = next(jobs, None)
-                if item is None:
-                    break
-                process = context.Process(target=_split_process,
-                                          args=(item, store.folder, store.fingerprint, threads))  # fmt: skip
-                process.start()
-                running[process.sentinel] = (item[0], process, time.perf_counter())
-            if not running:
-                return
-            for sentinel in multiprocessing.connection.wait(list(running)):
-                i, process, started = running.pop(sentinel)
-                process.join()
-                if process.exitcode != 0:
-                    raise RuntimeError(
-                        f"Split {i + 1} failed in its worker process (exit code "
-                        f"{process.exitcode}; its error is printed above). The finished "
-                        f"splits are kept: run the same command again to resume."
-                    )
-                on_finished(i, store.load(i), time.perf_counter() - started)
-    finally:
-        for _, process, _ in running.values():
-            process.terminate()
-        for _, process, _ in running.values():
-            process.join()
 
 
 def _run_split(job):
