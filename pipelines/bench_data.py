@@ -482,7 +482,7 @@ def _loader_report(eeg_dir, bd_dir, args):
           f"{ratio(auto, 'eeg_ssl_stream', auto, 'braindecode_lazy')} (target >= 20x)")  # fmt: skip
     print(f"first pass, stream ({n_threads} read threads) vs NumPy in-memory gather, each the "
           f"first pass of a fresh process: "
-          f"{ratio(auto, 'eeg_ssl_stream', gather, 'numpy_in_memory')} (target >= 0.5x)")  # fmt: skip
+          f"{ratio(auto, 'eeg_ssl_stream', gather, 'numpy_in_memory')} (target >= 0.9x in the median, no round below 0.5x)")  # fmt: skip
     print(f"first pass, stream (1 read thread) vs the same gather: "
           f"{ratio(one, 'eeg_ssl_stream', gather, 'numpy_in_memory')}")  # fmt: skip
     print(f"first pass, stream ({n_threads} read threads) vs the gather timed after the "
@@ -653,7 +653,7 @@ def main(argv=None):
         print(f"HEADLINE prepare speed-up at equal settings, eeg-ssl engine={args.engines[0]}, "
               f"n_jobs={head['n_jobs']} and resample={head['method']} on both sides (fastest "
               f"of {args.repeats} alternating runs each): {ratio:.1f}x in windows/s, "
-              f"{cpu_ratio:.1f}x in windows per CPU-second (target >= 5x)")  # fmt: skip
+              f"{cpu_ratio:.1f}x in windows per CPU-second (target >= 10x)")  # fmt: skip
         # each side at its fastest measured setting (FFT resampling on both sides)
         fft_rows = [r for r in rows if r[1]["method"] == "fft"]
         best_ours = max((r for r in fft_rows if r[0].startswith("eeg-ssl")),
@@ -663,7 +663,7 @@ def main(argv=None):
         print(f"HEADLINE prepare speed-up, each side at its fastest setting (resample=fft): "
               f"{best_ours[0]} n_jobs={best_ours[1]['n_jobs']} {_rate(best_ours[2]):.0f} "
               f"windows/s vs braindecode n_jobs={best_bd[1]['n_jobs']} {_rate(best_bd[2]):.0f} "
-              f"windows/s = {_rate(best_ours[2]) / _rate(best_bd[2]):.1f}x (target >= 5x)")  # fmt: skip
+              f"windows/s = {_rate(best_ours[2]) / _rate(best_bd[2]):.1f}x (target >= 10x)")  # fmt: skip
         if not args.skip_double:
             files2 = replicate(args.data, tmp / "corpus2", 2 * args.n_recordings)
             ours2 = _sub(dict(kind="eeg_ssl", files=files2, out=str(tmp / "eeg2"),
