@@ -56,3 +56,19 @@ def one_torch_thread():
     torch.set_num_threads(1)
     yield
     torch.set_num_threads(n)
+
+
+@pytest.fixture
+def restore_threads(monkeypatch):
+    """``--threads N`` sets torch's pools and OMP_NUM_THREADS & co: undo it after each test."""
+    import torch
+
+    from eeg_ssl.utils.threads import _THREAD_ENV
+
+    for name in _THREAD_ENV:  # restored (or removed) by monkeypatch at teardown
+        monkeypatch.setenv(name, os.environ.get(name, ""))
+        if not os.environ[name]:
+            monkeypatch.delenv(name)
+    before = torch.get_num_threads()
+    yield
+    torch.set_num_threads(before)

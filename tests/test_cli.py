@@ -1,7 +1,6 @@
 """The ``eeg-ssl`` command end to end on sample_data/."""
 
 import argparse
-import os
 import shutil
 import subprocess
 import sys
@@ -25,20 +24,7 @@ def allocator_calls(monkeypatch):
     return calls
 
 
-@pytest.fixture(autouse=True)
-def restore_threads(monkeypatch):
-    """``--threads N`` sets torch's pools and OMP_NUM_THREADS & co: undo it after each test."""
-    import torch
-
-    from eeg_ssl.utils.threads import _THREAD_ENV
-
-    for name in _THREAD_ENV:  # restored (or removed) by monkeypatch at teardown
-        monkeypatch.setenv(name, os.environ.get(name, ""))
-        if not os.environ[name]:
-            monkeypatch.delenv(name)
-    before = torch.get_num_threads()
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("restore_threads")
 
 
 def _config(tmp_path, sample_dir, epochs):

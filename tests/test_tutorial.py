@@ -5,7 +5,6 @@ through ``exec`` in this process (the console script calls the same ``main``): a
 interpreter per block would spend most of the test importing torch.
 """
 
-import os
 import re
 import shlex
 from pathlib import Path
@@ -18,20 +17,7 @@ ROOT = Path(__file__).resolve().parents[1]
 TUTORIAL = ROOT / "docs" / "tutorial.md"
 
 
-@pytest.fixture(autouse=True)
-def restore_threads(monkeypatch):
-    """``--threads N`` sets torch's pools and OMP_NUM_THREADS & co: undo it after each test."""
-    import torch
-
-    from eeg_ssl.utils.threads import _THREAD_ENV
-
-    for name in _THREAD_ENV:  # restored (or removed) by monkeypatch at teardown
-        monkeypatch.setenv(name, os.environ.get(name, ""))
-        if not os.environ[name]:
-            monkeypatch.delenv(name)
-    before = torch.get_num_threads()
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("restore_threads")
 
 
 def tutorial_blocks(text):
