@@ -37,7 +37,8 @@ SUITE_KEYS = {
 }  # fmt: skip
 TASK_KEYS = {"prepare", "metric", "n_splits", "subjects", "max_subjects", "extra_baselines",
              "fractions", "quick"}  # fmt: skip
-PRETRAIN_SOURCES = ("train", "others", "transductive")
+PRETRAIN_SOURCES = ("train", "dataset", "others", "transductive")
+TASK_SOURCES = ("train", "dataset")  # the task's own encoder, pretrained in each fold
 GROUPS = ("selection", "evaluation")
 SMOKE = ("SMOKE RUN (--quick): tiny encoder, 1 epoch, few subjects and windows per task. "
          "It checks that every code path runs; its numbers mean nothing.")  # fmt: skip
@@ -63,9 +64,11 @@ def load_suite_config(path, *, quick=False):
     from ..io.datasets import expand_data_root  # ${data_root}: --data-root / $EEG_SSL_DATA
 
     config = copy.deepcopy(yaml.safe_load(path.read_text()) or {})
-    _check_keys(config, SUITE_KEYS, str(path))
+    _check_keys(config, SUITE_KEYS | {"extends"}, str(path))
     # without a data root the placeholder stays: the tasks then find no file and are skipped
     config = expand_data_root(config, where=f"{str(path)!r}")
+    if config.get("extends"):
+        config = _extend(config, path)
     overrides = config.pop("quick", {}) or {}
     if quick:
         _check_keys(overrides, SUITE_KEYS, f"the 'quick' section of {str(path)!r}")
@@ -105,6 +108,42 @@ def load_suite_config(path, *, quick=False):
         raise ValueError(f"Invalid value(s) {bad} for 'pretrain_on': allowed "
                          f"{list(PRETRAIN_SOURCES)}.")  # fmt: skip
     return config
+
+
+def _extend(config, path):
+    """A recipe variant (``extends: suite.yaml``): the base suite's keys, each top-level key
+    of the variant replacing the base's. The base's relative paths stay relative to the
+    base's own folder."""
+    from ..io.datasets import expand_data_root
+
+    base_path = Path(config.pop("extends"))
+    if not base_path.is_absolute():
+        base_path = path.resolve().parent / base_path
+    if not base_path.exists():
+        raise FileNotFoundError(f"'extends' in {str(path)!r} names {str(base_path)!r}, which "
+                                f"does not exist; give the base suite's path relative to "
+                                f"{str(path.resolve().parent)!r}.")  # fmt: skip
+    base = yaml.safe_load(base_path.read_text()) or {}
+    if "extends" in base:
+        raise ValueError(f"{str(base_path)!r} (extended by {str(path)!r}) extends another "
+                         f"suite; one level only.")  # fmt: skip
+    _check_keys(base, SUITE_KEYS, str(base_path))
+    base = expand_data_root(base, where=f"{str(base_path)!r}")
+    folder = base_path.resolve().parent
+
+    def absolute(p):
+        return str(p) if Path(p).is_absolute() else str((folder / p).resolve())
+
+    for section in (base, base.get("quick") or {}):
+        for key in ("out", "prepared"):
+            if section.get(key):
+                section[key] = absolute(section[key])
+    for task in {**(base.get("tasks") or {}), **(base.get("corpora") or {})}.values():
+        inputs = (task.get("prepare") or {}).get("inputs")
+        if inputs:
+            task["prepare"]["inputs"] = [absolute(p) for p in
+                                         ([inputs] if isinstance(inputs, str) else inputs)]  # fmt: skip
+    return dict(base, **config)
 
 
 def _check_keys(section, allowed, where):
@@ -225,7 +264,10 @@ def run_suite(config_path, out=None, *, group=None, quick=False, tasks=None, res
     torch.set_num_threads(int(config.get("threads", 1)))
     seed = int(config.get("seed", 0))
     all_scores, all_gains, notes, sizes = [], [], [], []
-    sources = [s for s in config.get("pretrain_on") or ["train"] if s != "train"]
+    pretrain_on = config.get("pretrain_on") or ["train"]
+    # fold-wise sources (the task's encoder) and cross-dataset ones (the tokens encoder)
+    in_task = [s for s in pretrain_on if s in TASK_SOURCES] or ["train"]
+    sources = [s for s in pretrain_on if s not in TASK_SOURCES]
     cross = bool(sources and names) and corpus_available()
     with use_log_level(verbose):
         folders = _every_folder(config, prepared) if cross else {}
@@ -252,6 +294,9 @@ def run_suite(config_path, out=None, *, group=None, quick=False, tasks=None, res
             n_splits = task.get("n_splits", config.get("n_splits", 4))
             fingerprint = _fingerprint(dict(settings, task=name, metric=metric, seed=seed,
                                             n_splits=n_splits, sources=sources,
+                                            # (only when set: older stores stay valid)
+                                            **({} if in_task == ["train"]
+                                               else {"in_task": in_task}),
                                             corpus=config.get("corpus_encoder_params"),
                                             corpus_seconds=config.get("corpus_window_seconds"),
                                             folders=sorted(folders)), [X, y, g])  # fmt: skip
@@ -265,6 +310,7 @@ def run_suite(config_path, out=None, *, group=None, quick=False, tasks=None, res
             scores, timings = run_task(
                 X, y, g, sfreq=sfreq, n_splits=n_splits, metric=metric, class_names=classes,
                 random_state=seed, store=store, name=name, frozen=frozen, verbose=verbose,
+                pretrain_on=in_task,
                 **settings,
             )  # fmt: skip
             scores = scores.assign(task=name)

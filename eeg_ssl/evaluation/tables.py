@@ -248,7 +248,9 @@ def gain_table(scores, *, task, metric):
         best = max(classical, key=mean, default=None)
         for model, probe in ssl.itertuples(index=False):
             # an encoder pretrained across datasets ("simclr[others]") is a "tokens" encoder
-            random = "random_weights[tokens]" if model.endswith("]") else "random_weights"
+            # ("simclr[dataset]" is the task's own encoder, pretrained transductively)
+            tokens = model.endswith("]") and not model.endswith("[dataset]")
+            random = "random_weights[tokens]" if tokens else "random_weights"
             row = dict(task=task, metric=metric, fraction=fraction, model=model, probe=probe,
                        pretrained=mean(model, probe), random_weights=mean(random, probe),
                        best_classical=best, best_classical_score=mean(best) if best else np.nan,

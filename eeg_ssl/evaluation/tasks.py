@@ -88,7 +88,8 @@ def run_task(X, y, groups, *, sfreq, folds=None, n_splits=4, metric="subject", m
              encoder="conv", encoder_params=None, pretrain_params=None, supervised_params=None,
              baselines=BASELINES, fractions=FRACTIONS, seeds=(0, 1, 2), probes=("linear",),
              X_unlabelled=None, max_pretrain_windows=None, frozen=None, class_names=None,
-             random_state=0, store=None, name="task", verbose=None):  # fmt: skip
+             pretrain_on=("train",), random_state=0, store=None, name="task",
+             verbose=None):  # fmt: skip
     """Benchmark SSL methods and baselines on one task, given as arrays.
 
     Parameters
@@ -111,6 +112,12 @@ fractions, seeds, probes, max_pretrain_windows
         As in :func:`~eeg_ssl.evaluation.benchmark.benchmark_split`.
     X_unlabelled : ndarray, shape (n_extra, n_chans, n_times) | None
         Extra unlabelled windows added to every fold's pretraining set.
+    pretrain_on : sequence of "train" | "dataset"
+        Which windows each fold's SSL encoders are pretrained on: ``"train"``, the fold's
+        training windows (rows named by method, ``"simclr"``); ``"dataset"``, the task's
+        every window, the held-out subjects' included, labels unused (transductive: rows
+        ``"simclr[dataset]"``, compared with the same encoder's random weights). Both
+        together pretrain twice per fold.
     frozen : dict | None
         ``{name: (kind, transformer)}``: encoders trained beforehand, outside the folds
         (e.g. pretrained on other datasets, :mod:`eeg_ssl.evaluation.cross_dataset`),
@@ -146,6 +153,11 @@ fractions, seeds, probes, max_pretrain_windows
                            random_state=random_state)  # fmt: skip
     folds = _check_folds(list(folds), groups, len(X))
     methods = {"simclr": {}} if methods is None else methods
+    pretrain_on = list(pretrain_on)
+    bad = sorted(set(pretrain_on) - {"train", "dataset"})
+    if bad or not pretrain_on:
+        raise ValueError(f"Invalid value for 'pretrain_on': a non-empty list of 'train' and "
+                         f"'dataset'; got {pretrain_on!r}.")  # fmt: skip
     all_scores, all_timings = [], []
     with use_log_level(verbose):
         for k, (train, test) in enumerate(folds):
@@ -162,16 +174,27 @@ fractions, seeds, probes, max_pretrain_windows
                         len(set(groups[train])), len(test), len(set(groups[test])))  # fmt: skip
             # pooled: one score over every test window of the fold
             g_test = np.full(len(test), f"fold{k}") if metric == "pooled" else groups[test]
+            split = dict(sfreq=sfreq, encoder=encoder, encoder_params=encoder_params,
+                         pretrain_params=pretrain_params, supervised_params=supervised_params,
+                         fractions=fractions, seeds=seeds, probes=probes, rates=(),
+                         max_pretrain_windows=max_pretrain_windows, class_names=class_names,
+                         random_state=random_state, verbose=False)  # fmt: skip
+            data = (X[train], y[train], groups[train], X[test], y[test], g_test)
             scores, timings, invariance = benchmark_split(
-                X[train], y[train], groups[train], X[test], y[test], g_test, sfreq=sfreq,
-                methods=methods, encoder=encoder, encoder_params=encoder_params,
-                pretrain_params=pretrain_params, supervised_params=supervised_params,
-                baselines=baselines, fractions=fractions, seeds=seeds, probes=probes,
-                X_unlabelled=X_unlabelled, rates=(), max_pretrain_windows=max_pretrain_windows,
-                class_names=class_names, random_state=random_state, verbose=False,
+                *data, methods=methods if "train" in pretrain_on else {}, baselines=baselines,
+                X_unlabelled=X_unlabelled, **split,
             )  # fmt: skip
+            if "dataset" in pretrain_on and methods:
+                # transductive: the held-out subjects' windows join the pretraining set
+                # (labels unused); the baselines ran above and are not repeated
+                more = X[test] if X_unlabelled is None else np.concatenate([X[test], X_unlabelled])
+                extra, extra_timings, _ = benchmark_split(*data, methods=methods, baselines=[],
+                                                          X_unlabelled=more, **split)  # fmt: skip
+                for frame in (extra, extra_timings):
+                    frame["model"] = frame["model"].astype(str) + "[dataset]"
+                scores = pd.concat([scores, extra], ignore_index=True)
+                timings = pd.concat([timings, extra_timings], ignore_index=True)
             for model, (kind, transformer) in (frozen or {}).items():
-                data = (X[train], y[train], groups[train], X[test], y[test], g_test)
                 frame, timing = _frozen_rows(model, kind, _Fitted(transformer), data,
                                              fractions=fractions, seeds=seeds, probes=probes)  # fmt: skip
                 scores = pd.concat([scores, frame], ignore_index=True)

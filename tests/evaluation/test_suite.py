@@ -58,6 +58,38 @@ def test_run_task__pooled_metric_scores_each_fold_once(windows):
     assert len(scores) == 2  # one pooled score per fold
 
 
+def test_run_task__dataset_source_pretrains_on_held_out_windows_too(windows, monkeypatch):
+    import eeg_ssl.evaluation.tasks as tasks
+
+    X, y, g = windows
+    folds = list(GroupKFold(2).split(X, y, g))
+    seen = []
+
+    def spy(*args, **kwargs):
+        more = kwargs.get("X_unlabelled")
+        seen.append((sorted(kwargs["methods"]), 0 if more is None else len(more)))
+        return benchmark_split(*args, **kwargs)
+
+    benchmark_split = tasks.benchmark_split
+    monkeypatch.setattr(tasks, "benchmark_split", spy)
+    scores, timings = run_task(X, y, g, sfreq=64.0, folds=folds, fractions=(1.0,),
+                               baselines=("random_weights",), pretrain_on=("train", "dataset"),
+                               **TINY)  # fmt: skip
+    # per fold: the training windows only, then the held-out windows added (labels unused)
+    assert seen == [(["simclr"], 0), (["simclr"], len(folds[0][1])),
+                    (["simclr"], 0), (["simclr"], len(folds[1][1]))]  # fmt: skip
+    assert set(scores["model"]) == {"simclr", "simclr[dataset]", "random_weights"}
+    assert (scores["model"] == "random_weights").sum() == len(set(g))  # not repeated
+    assert "simclr[dataset]" in set(timings["model"])
+    gains = gain_table(scores, task="t", metric="subject")
+    row = gains[gains["model"] == "simclr[dataset]"].iloc[0]
+    # paired with the same (conv) encoder's random weights, not the tokens encoder's
+    assert row["random_weights"] == pytest.approx(
+        scores.loc[scores["model"] == "random_weights", "balanced_accuracy"].mean())
+    with pytest.raises(ValueError, match="pretrain_on"):
+        run_task(X, y, g, sfreq=64.0, folds=folds, pretrain_on=("others",), **TINY)
+
+
 def test_run_task__fold_sharing_a_subject_is_refused(windows):
     X, y, g = windows
     folds = [(np.arange(0, 40), np.arange(30, 72))]
@@ -119,6 +151,21 @@ def test_load_suite_config__lead_groups_and_every_task(shared_data):
     assert "xdawn" in config["tasks"]["muse-p300"]["extra_baselines"]
     quick = load_suite_config(SUITE, quick=True)
     assert all(task["n_splits"] == 2 for task in quick["tasks"].values())
+
+
+def test_load_suite_config__extends_keeps_the_base_tasks_and_paths(tmp_path):
+    variant = tmp_path / "elsewhere" / "variant.yaml"
+    variant.parent.mkdir()
+    variant.write_text(yaml.safe_dump({"extends": str(SUITE), "methods": {"vicreg": {}},
+                                       "pretrain_on": ["dataset"], "out": "here"}))
+    base, config = load_suite_config(SUITE), load_suite_config(variant)
+    assert config["methods"] == {"vicreg": {}} and config["pretrain_on"] == ["dataset"]
+    assert config["tasks"] == base["tasks"] and config["groups"] == base["groups"]
+    assert config["prepared"] == base["prepared"]  # relative to the base's folder
+    assert config["out"] == str((variant.parent / "here").resolve())  # to the variant's
+    variant.write_text(yaml.safe_dump({"extends": "missing.yaml"}))
+    with pytest.raises(FileNotFoundError, match="extends"):
+        load_suite_config(variant)
 
 
 def test_load_suite_config__group_naming_an_unknown_task(tmp_path):
