@@ -45,9 +45,10 @@ SMOKE = ("SMOKE RUN (--quick): tiny encoder, 1 epoch, few subjects and windows p
 
 
 def is_suite_config(path):
-    """Whether a benchmark YAML is a suite (has ``tasks``) rather than a single benchmark."""
+    """Whether a benchmark YAML is a suite (has ``tasks``, or ``extends`` a suite) rather
+    than a single benchmark."""
     config = yaml.safe_load(Path(path).read_text()) or {}
-    return isinstance(config, dict) and "tasks" in config
+    return isinstance(config, dict) and ("tasks" in config or "extends" in config)
 
 
 def load_suite_config(path, *, quick=False):

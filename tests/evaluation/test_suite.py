@@ -158,6 +158,7 @@ def test_load_suite_config__extends_keeps_the_base_tasks_and_paths(tmp_path):
     variant.parent.mkdir()
     variant.write_text(yaml.safe_dump({"extends": str(SUITE), "methods": {"vicreg": {}},
                                        "pretrain_on": ["dataset"], "out": "here"}))
+    assert is_suite_config(variant)
     base, config = load_suite_config(SUITE), load_suite_config(variant)
     assert config["methods"] == {"vicreg": {}} and config["pretrain_on"] == ["dataset"]
     assert config["tasks"] == base["tasks"] and config["groups"] == base["groups"]
