@@ -20,7 +20,7 @@ import pandas as pd
 from ..utils import logger
 from .classifier import SSLClassifier
 from .embedding import EmbeddingTransformer
-from .features import LogBandPower, riemann_features, xdawn_features
+from .features import LogBandPower, filter_bank_features, riemann_features, xdawn_features
 from .invariance import RATES, resampling_invariance
 from .pretrainer import SSLPretrainer
 from .probe import tuned_feature_classifier
@@ -36,7 +36,7 @@ from .tables import (  # noqa: F401 - the benchmark's tables, importable from he
 #: Baselines measured in every run, by name.
 BASELINES = ("random_weights", "band_power", "riemann", "supervised")
 #: Baselines measured only when listed (``xdawn``: for event-related tasks).
-OPTIONAL_BASELINES = ("xdawn",)
+OPTIONAL_BASELINES = ("xdawn", "filter_bank")
 
 
 def _frozen_rows(name, kind, transformer, data, *, fractions, seeds, probes, fit_X=None):
@@ -302,7 +302,8 @@ def benchmark_split(X_train, y_train, g_train, X_test, y_test, g_test, *, sfreq,
         timings.append(timing)
         encoders["random_weights"] = transformer
     for name, transformer in (("band_power", lambda: LogBandPower(sfreq)),
-                              ("riemann", riemann_features)):  # fmt: skip
+                              ("riemann", riemann_features),
+                              ("filter_bank", lambda: filter_bank_features(sfreq))):  # fmt: skip
         if name in baselines:
             frame, timing = _frozen_rows(name, "baseline", transformer(), data,
                                          **dict(sweep, probes=("linear",)))  # fmt: skip

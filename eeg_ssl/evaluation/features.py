@@ -1,9 +1,10 @@
-"""Classical EEG features for baselines: log band power, Riemannian tangent space, Xdawn."""
+"""Classical EEG features for baselines: log band power, Riemannian tangent space (broadband
+and per band of a filter bank), Xdawn."""
 
 from __future__ import annotations
 
 import numpy as np
-from scipy.signal import welch
+from scipy.signal import butter, sosfiltfilt, welch
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import check_is_fitted
 
@@ -11,6 +12,9 @@ from .inputs import WINDOWS_DOC, WindowsMixin, as_windows
 
 #: Default EEG bands in Hz: delta, theta, alpha, beta, low gamma.
 BANDS = ((1.0, 4.0), (4.0, 8.0), (8.0, 13.0), (13.0, 30.0), (30.0, 40.0))
+#: Filter-bank bands in Hz: 4 Hz wide from 4 to 40 Hz, as in filter-bank CSP (Ang et al.
+#: 2008); narrow enough to tell SSVEP stimulus frequencies and mu from beta apart.
+FILTER_BANK = tuple((float(f), f + 4.0) for f in range(4, 40, 4))
 
 
 class LogBandPower(WindowsMixin, TransformerMixin, BaseEstimator):
@@ -126,6 +130,91 @@ def riemann_features(*, estimator="oas", metric="riemann"):
     from sklearn.pipeline import make_pipeline
 
     return make_pipeline(Covariances(estimator=estimator), TangentSpace(metric=metric))
+
+
+class BandPass(TransformerMixin, BaseEstimator):
+    """Zero-phase Butterworth band-pass of each window (``scipy.signal.sosfiltfilt``).
+
+    Filters windows, not recordings: a baseline's step, fit on nothing. Written with
+    SciPy rather than ``mne.filter.filter_data(method="iir")`` because that loops over
+    signals: 0.38 s against 0.045 s for 100 windows of 8 x 640 samples (measured
+    2026-12-07).
+
+    Parameters
+    ----------
+    sfreq : float
+        Sampling rate in Hz.
+    l_freq, h_freq : float
+        Pass band in Hz, ``0 < l_freq < h_freq < sfreq / 2``.
+    order : int
+        Butterworth order (applied forwards and backwards).
+    """
+
+    def __init__(self, sfreq=128.0, l_freq=8.0, h_freq=12.0, *, order=4):
+        self.sfreq = sfreq
+        self.l_freq = l_freq
+        self.h_freq = h_freq
+        self.order = order
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.target_tags.required = False
+        return tags
+
+    def fit(self, X, y=None):
+        """Design the filter (checks the band against ``sfreq``)."""
+        if not 0 < self.l_freq < self.h_freq < self.sfreq / 2:
+            raise ValueError(f"Band ({self.l_freq}, {self.h_freq}) Hz is invalid for 'sfreq'="
+                             f"{self.sfreq} Hz: need 0 < l_freq < h_freq < {self.sfreq / 2} "
+                             f"(Nyquist).")  # fmt: skip
+        self.sos_ = butter(self.order, [self.l_freq, self.h_freq], btype="bandpass",
+                           fs=self.sfreq, output="sos")  # fmt: skip
+        return self
+
+    def transform(self, X):
+        """Band-passed windows, shape ``(n_windows, n_chans, n_times)``, float64."""
+        check_is_fitted(self, "sos_")
+        X = as_windows(X)
+        return sosfiltfilt(self.sos_, X.astype(np.float64), axis=-1)
+
+
+def filter_bank_features(sfreq, *, bands=None, estimator="oas", metric="riemann"):
+    """Covariances of each band of a filter bank, in the Riemannian tangent space.
+
+    Unsupervised (no labels); one broadband covariance cannot tell 13 from 17 Hz or mu
+    from beta, one per 4-Hz band can, as filter-bank CSP and SSVEP pipelines do.
+
+    Parameters
+    ----------
+    sfreq : float
+        Sampling rate of the windows in Hz.
+    bands : sequence of (float, float) | None
+        Band edges in Hz; ``None``: :data:`FILTER_BANK`, bands above Nyquist left out.
+    estimator, metric : str
+        Covariance estimator and tangent-space metric (pyRiemann).
+
+    Returns
+    -------
+    union : sklearn.pipeline.FeatureUnion
+        ``(n, C, T) -> (n, n_bands * C * (C + 1) / 2)``.
+    """
+    try:
+        from pyriemann.estimation import Covariances
+        from pyriemann.tangentspace import TangentSpace
+    except ImportError as err:  # pragma: no cover - depends on the environment
+        raise ImportError(
+            "The filter-bank baseline needs pyRiemann: pip install 'eeg-ssl[riemann]'"
+        ) from err
+    from sklearn.pipeline import FeatureUnion, make_pipeline
+
+    if bands is None:
+        bands = [(lo, hi) for lo, hi in FILTER_BANK if hi < sfreq / 2]
+    return FeatureUnion([
+        (f"{lo:g}-{hi:g}Hz", make_pipeline(BandPass(sfreq, lo, hi),
+                                           Covariances(estimator=estimator),
+                                           TangentSpace(metric=metric)))
+        for lo, hi in bands
+    ])  # fmt: skip
 
 
 def xdawn_features(*, nfilter=4, estimator="oas", metric="riemann"):

@@ -17,9 +17,10 @@ _BASELINE_LABELS = {
     "riemann": "Riemann tangent space",
     "supervised": "supervised from scratch",
     "xdawn": "Xdawn covariances + tangent space",
+    "filter_bank": "filter-bank covariances + tangent space",
 }
 #: Classical pipelines, of which the best at each label fraction is the reference.
-CLASSICAL = ("band_power", "riemann", "xdawn")
+CLASSICAL = ("band_power", "riemann", "filter_bank", "xdawn")
 
 
 def _subject_means(scores):
@@ -174,7 +175,7 @@ def verdict(summary, scores=None, *, probe="linear", high=1.0, low=0.1):
                       & np.isclose(summary["fraction"], fraction)]  # fmt: skip
         return float(row["mean"].iloc[0]) if len(row) else float("nan")
 
-    classical = [m for m in ("band_power", "riemann", "xdawn") if m in set(summary["model"])]
+    classical = [m for m in CLASSICAL if m in set(summary["model"])]
     best = max(classical, key=lambda m: score(m, high, "linear"), default=None)
     best_classical = score(best, high, "linear") if best else float("nan")
     supervised = score("supervised", low, "finetune")

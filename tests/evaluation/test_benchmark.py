@@ -595,6 +595,24 @@ def test_benchmark_split__xdawn_is_refit_on_each_label_subset():
                         baselines=("xdawm",))  # fmt: skip
 
 
+def test_benchmark_split__filter_bank_baseline_is_classical():
+    pytest.importorskip("pyriemann")
+    from eeg_ssl.evaluation.tables import gain_table
+
+    X, y, g = simulate_windows(64, 4, 128, sfreq=64.0, n_subjects=4, effect=2.0, random_state=0)
+    tr, te = g < 2, g >= 2
+    scores, timings, _ = benchmark_split(
+        X[tr], y[tr], g[tr], X[te], y[te], g[te], sfreq=64.0, methods={},
+        baselines=("random_weights", "filter_bank"), fractions=(1.0,), seeds=(0,), rates=(),
+        encoder_params={"n_outputs": 8, "n_filters": 4, "n_blocks": 2}, verbose=False,
+    )  # fmt: skip
+    assert set(scores["model"]) == {"random_weights", "filter_bank"}
+    assert scores["balanced_accuracy"].between(0, 1).all()
+    ssl = scores[scores["model"] == "random_weights"].assign(model="ssl", kind="ssl")
+    gains = gain_table(pd.concat([scores, ssl]), task="t", metric="subject")
+    assert gains["best_classical"].tolist() == ["filter_bank"]  # the only classical one
+
+
 def test_benchmark_split__max_pretrain_windows_caps_pretraining(monkeypatch):
     from eeg_ssl.evaluation import benchmark
 
