@@ -85,7 +85,8 @@ def test_run_task__dataset_source_pretrains_on_held_out_windows_too(windows, mon
     row = gains[gains["model"] == "simclr[dataset]"].iloc[0]
     # paired with the same (conv) encoder's random weights, not the tokens encoder's
     assert row["random_weights"] == pytest.approx(
-        scores.loc[scores["model"] == "random_weights", "balanced_accuracy"].mean())
+        scores.loc[scores["model"] == "random_weights", "balanced_accuracy"].mean()
+    )
     with pytest.raises(ValueError, match="pretrain_on"):
         run_task(X, y, g, sfreq=64.0, folds=folds, pretrain_on=("others",), **TINY)
 
@@ -156,8 +157,16 @@ def test_load_suite_config__lead_groups_and_every_task(shared_data):
 def test_load_suite_config__extends_keeps_the_base_tasks_and_paths(tmp_path):
     variant = tmp_path / "elsewhere" / "variant.yaml"
     variant.parent.mkdir()
-    variant.write_text(yaml.safe_dump({"extends": str(SUITE), "methods": {"vicreg": {}},
-                                       "pretrain_on": ["dataset"], "out": "here"}))
+    variant.write_text(
+        yaml.safe_dump(
+            {
+                "extends": str(SUITE),
+                "methods": {"vicreg": {}},
+                "pretrain_on": ["dataset"],
+                "out": "here",
+            }
+        )
+    )
     assert is_suite_config(variant)
     base, config = load_suite_config(SUITE), load_suite_config(variant)
     assert config["methods"] == {"vicreg": {}} and config["pretrain_on"] == ["dataset"]
