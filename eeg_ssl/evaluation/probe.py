@@ -62,7 +62,8 @@ def tuned_feature_classifier(features, y, groups=None, *, kind="linear", Cs=C_GR
     """Fit a feature probe whose hyperparameter is chosen by CV on the given data only.
 
     The inner split is by subject (``GroupKFold``) when ``groups`` holds at least
-    ``n_splits`` subjects, else stratified by class; with fewer than 2 windows in a
+    ``n_splits`` subjects and every inner fold has every class on both sides, else
+    stratified by class; with fewer than 2 windows in a
     class there is nothing to cross-validate and the grid's middle value is used.
     Call it with training windows only, so held-out subjects never inform the choice.
 
@@ -87,7 +88,11 @@ def tuned_feature_classifier(features, y, groups=None, *, kind="linear", Cs=C_GR
     cv = None
     if groups is not None and len(set(groups)) >= n_splits:
         folds = list(GroupKFold(n_splits).split(features, y, groups))
-        if all(len(np.unique(y[train])) == len(counts) for train, _ in folds):
+        # every class on both sides of every inner fold: a held-out side with one class
+        # scores balanced accuracy on that class alone (and sklearn warns that "y_pred
+        # contains classes not in y_true"), which would choose C on a degenerate score
+        if all(len(np.unique(y[train])) == len(np.unique(y[test])) == len(counts)
+               for train, test in folds):  # fmt: skip
             cv = folds
     if cv is None and counts.min() >= 2:
         cv = list(StratifiedKFold(min(n_splits, int(counts.min())), shuffle=True,

@@ -26,6 +26,31 @@ def test_linear_and_knn_probe__score_each_held_out_subject(sim_windows):
     assert np.isclose(mean, 0.6) and np.isclose(sd, np.std([0.5, 0.7], ddof=1))
 
 
+def test_tuned_feature_classifier__inner_folds_hold_every_class_on_both_sides(monkeypatch):
+    from sklearn.model_selection import GridSearchCV
+
+    from eeg_ssl.evaluation import probe, tuned_feature_classifier
+
+    # a rare class (as at 1 % of a P300 task's labels): subject "c" has none of it, so
+    # the subject fold that holds "c" out would score balanced accuracy on one class
+    rng = np.random.default_rng(0)
+    groups = np.array(["a"] * 8 + ["b"] * 8 + ["c"] * 8)
+    y = np.array([0] * 6 + [1] * 2 + [0] * 6 + [1] * 2 + [0] * 8)
+    features = rng.normal(size=(24, 3)) + y[:, None]
+    used = []
+    monkeypatch.setattr(probe, "GridSearchCV",
+                        lambda *a, cv, **k: used.append(cv) or GridSearchCV(*a, cv=cv, **k))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # "y_pred contains classes not in y_true"
+        tuned_feature_classifier(features, y, groups)
+    (cv,) = used
+    assert all(set(y[test]) == {0, 1} for _, test in cv)  # stratified, not by subject
+    groups = np.array(["a"] * 8 + ["b"] * 8 + ["c"] * 8)
+    balanced = np.array([0, 1] * 12)  # every subject has both classes: by subject
+    tuned_feature_classifier(features, balanced, groups)
+    assert all(len(set(groups[test])) == 1 for _, test in used[1])
+
+
 def test_tuned_feature_classifier__knn_grid_fits_the_smallest_subject_fold():
     import warnings
 
