@@ -38,8 +38,9 @@ def test_tuned_feature_classifier__inner_folds_hold_every_class_on_both_sides(mo
     y = np.array([0] * 6 + [1] * 2 + [0] * 6 + [1] * 2 + [0] * 8)
     features = rng.normal(size=(24, 3)) + y[:, None]
     used = []
-    monkeypatch.setattr(probe, "GridSearchCV",
-                        lambda *a, cv, **k: used.append(cv) or GridSearchCV(*a, cv=cv, **k))
+    monkeypatch.setattr(
+        probe, "GridSearchCV", lambda *a, cv, **k: used.append(cv) or GridSearchCV(*a, cv=cv, **k)
+    )
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # "y_pred contains classes not in y_true"
         tuned_feature_classifier(features, y, groups)
