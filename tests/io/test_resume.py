@@ -56,6 +56,21 @@ def test_prepare__rerun_skips_done_and_redoes_changed_recipe(shared_data, tmp_pa
     assert shard.stat().st_mtime_ns != mtime
 
 
+def test_prepare__new_and_resumed_shards_record_the_source_sha256(shared_data, tmp_path):
+    import json
+
+    from eeg_ssl.io import read_shard_info
+    from eeg_ssl.io.read import file_sha256
+
+    path = shared_data / "eegmmidb/S001/S001R01.edf"
+    prepare(path, tmp_path, Recipe(**RECIPE), verbose=False)  # hashed beside the read
+    shard = next(tmp_path.glob("*.h5"))
+    assert read_shard_info(shard)["source_sha256"] == file_sha256(path)
+    prepare(path, tmp_path, Recipe(**RECIPE), verbose=False)  # resumed: hashed first
+    record = json.loads((tmp_path / "prepare.json").read_text())["recordings"][0]
+    assert record["resumed"] and record["sha256"] == file_sha256(path)
+
+
 def test_prepare__parallel_equals_serial(shared_data, tmp_path):
     files = sorted((shared_data / "eegmmidb/S002").glob("*.edf"))
     serial = prepare(files, tmp_path / "a", Recipe(**RECIPE), verbose=False)
