@@ -287,8 +287,10 @@ def gains_markdown(gains, groups):
         cells = [groups.get(row["task"], ""), row["task"], paired, f"{row['fraction'] * 100:g}%",
                  f"{row['model']} ({row['probe']})", f"{row['pretrained']:.3f}",
                  f"{row['random_weights']:.3f}", _pm(row, "gain"),
-                 f"{row['best_classical']}: {row['best_classical_score']:.3f}",
-                 _pm(row, "vs_classical"), f"{row['supervised']:.3f}",
+                 (f"{row['best_classical']}: {row['best_classical_score']:.3f}"
+                  if row["best_classical"] else "not run"),
+                 _pm(row, "vs_classical"),
+                 f"{row['supervised']:.3f}" if np.isfinite(row["supervised"]) else "not run",
                  _pm(row, "vs_supervised")]  # fmt: skip
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines)
