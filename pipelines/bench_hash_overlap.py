@@ -46,12 +46,20 @@ def main():
     p.add_argument("--n-recordings", type=int, default=140)
     p.add_argument("--rounds", type=int, default=3)
     args = p.parse_args()
-    files = sorted(str(f) for f in Path(args.data).rglob("*.edf"))[: args.n_recordings]
-    if not files:
+    sources = sorted(Path(args.data).rglob("*.edf"))
+    if not sources:
         sys.exit(f"No .edf files under {args.data!r}.")
-    print(f"{len(files)} recordings; one fresh process per run, alternating")
     results = {"thread": [], "inline": []}
     with tempfile.TemporaryDirectory() as tmp:
+        # as pipelines/bench_data.py: the files repeated under new names (symbolic links)
+        files = []
+        for i in range(args.n_recordings):
+            link = Path(tmp) / "edf" / f"S{900 + i // 14:03d}R{i % 14 + 1:02d}_{i:04d}.edf"
+            link.parent.mkdir(exist_ok=True)
+            link.symlink_to(sources[i % len(sources)].resolve())
+            files.append(str(link))
+        print(f"{len(files)} recordings ({len(sources)} files); one fresh process per run, "
+              f"alternating")  # fmt: skip
         for r in range(args.rounds):
             for mode in ("thread", "inline"):
                 out = f"{tmp}/{mode}{r}"
