@@ -267,7 +267,7 @@ def run_suite(config_path, out=None, *, group=None, quick=False, tasks=None, res
     all_scores, all_gains, notes, sizes = [], [], [], []
     pretrain_on = config.get("pretrain_on") or ["train"]
     # fold-wise sources (the task's encoder) and cross-dataset ones (the tokens encoder)
-    in_task = [s for s in pretrain_on if s in TASK_SOURCES] or ["train"]
+    in_task = [s for s in pretrain_on if s in TASK_SOURCES]
     sources = [s for s in pretrain_on if s not in TASK_SOURCES]
     cross = bool(sources and names) and corpus_available()
     with use_log_level(verbose):
@@ -292,12 +292,14 @@ def run_suite(config_path, out=None, *, group=None, quick=False, tasks=None, res
                 X, y, g = X[keep], y[keep], g[keep]
             metric = task.get("metric", "subject")
             settings = _task_settings(config, task)
+            if not in_task:  # cross-dataset rows only: no fold-wise pretraining
+                settings["methods"] = {}
             n_splits = task.get("n_splits", config.get("n_splits", 4))
             fingerprint = _fingerprint(dict(settings, task=name, metric=metric, seed=seed,
                                             n_splits=n_splits, sources=sources,
                                             # (only when set: older stores stay valid)
                                             **({} if in_task == ["train"]
-                                               else {"in_task": in_task}),
+                                               else {"in_task": in_task or "none"}),
                                             corpus=config.get("corpus_encoder_params"),
                                             corpus_seconds=config.get("corpus_window_seconds"),
                                             folders=sorted(folders)), [X, y, g])  # fmt: skip
@@ -311,7 +313,7 @@ def run_suite(config_path, out=None, *, group=None, quick=False, tasks=None, res
             scores, timings = run_task(
                 X, y, g, sfreq=sfreq, n_splits=n_splits, metric=metric, class_names=classes,
                 random_state=seed, store=store, name=name, frozen=frozen, verbose=verbose,
-                pretrain_on=in_task,
+                pretrain_on=in_task or ["train"],
                 **settings,
             )  # fmt: skip
             scores = scores.assign(task=name)

@@ -211,6 +211,20 @@ def test_run_suite__quick_runs_a_task_with_cross_dataset_rows(tmp_path, shared_d
     assert (tmp_path / "gains.png").stat().st_size > 1000  # the headline as a picture
 
 
+def test_run_suite__cross_dataset_rows_only(tmp_path, shared_data):
+    quick = yaml.safe_load(SUITE.read_text())["quick"]
+    variant = tmp_path / "lodo.yaml"
+    variant.write_text(yaml.safe_dump({"extends": str(SUITE), "pretrain_on": ["others"],
+                                       "quick": dict(quick, pretrain_on=["others"])}))  # fmt: skip
+    run_suite(variant, tmp_path / "out", quick=True, tasks=["bonn"], verbose=False)
+    scores = pd.read_csv(tmp_path / "out" / "scores.csv")
+    # no fold-wise pretraining: the cross-dataset encoder, its reference and the baselines
+    assert "simclr" not in set(scores["model"])
+    assert {"simclr[others]", "random_weights[tokens]", "band_power"} <= set(scores["model"])
+    gains = pd.read_csv(tmp_path / "out" / "gains.csv")
+    assert set(gains["model"]) == {"simclr[others]"}
+
+
 @pytest.mark.slow
 def test_run_suite__quick_every_task(tmp_path, shared_data):
     run_suite(SUITE, tmp_path, quick=True, verbose=False)
