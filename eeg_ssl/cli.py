@@ -364,8 +364,14 @@ def _main(argv=None):
                       "numbers from a smoke run mean nothing.", file=sys.stderr)  # fmt: skip
 
             if os.path.exists(args.config) and is_suite_config(args.config):
+                ignored = [flag for flag, value in (("--seed", args.seed),
+                                                     ("--repeats", args.repeats)) if value is not None]  # fmt: skip
+                if ignored:
+                    raise ValueError(f"{' and '.join(ignored)} apply to single benchmarks; "
+                                     f"a suite's folds and seeds are its config's ('seed', "
+                                     f"'seeds' in {args.config!r}).")  # fmt: skip
                 print(run_suite(args.config, args.out, group=args.group, quick=args.quick,
-                                restart=args.restart, verbose=verbose))  # fmt: skip
+                                restart=args.restart, n_jobs=args.n_jobs, verbose=verbose))  # fmt: skip
             elif args.group:
                 raise ValueError(f"--group applies to suite configs (with 'tasks'); "
                                  f"{args.config!r} is a single benchmark.")  # fmt: skip

@@ -66,23 +66,28 @@ class _SplitStore:
         atomic_write_text(self.path(i), json.dumps(stored))
 
 
-def _split_process(job, folder, fingerprint, threads):
-    """Body of a worker process: run one split and store it (read back by the parent)."""
+def _split_process(job, folder, fingerprint, threads, runner=None):
+    """Body of a worker process: run one split and store it (read back by the parent).
+
+    ``runner(job)`` returns ``(i, (scores, timings, invariance), ...)``; default the
+    benchmark runner's ``_run_split`` (the suite's tasks pass their fold runner).
+    """
     import torch
     from threadpoolctl import threadpool_limits
 
-    # the split itself stays in benchmark_runner, where tests patch benchmark_split
-    from .benchmark_runner import _run_split
+    if runner is None:
+        # the split itself stays in benchmark_runner, where tests patch benchmark_split
+        from .benchmark_runner import _run_split as runner
 
     # as many threads per worker for torch as for numpy's BLAS (Riemann, probes): with
     # BLAS's default of one per core, the workers oversubscribe the cores
     torch.set_num_threads(threads)
     with threadpool_limits(threads):
-        i, tables, _ = _run_split(job)
+        i, tables = runner(job)[:2]
     _SplitStore(folder, fingerprint).save(i, *tables)
 
 
-def _run_in_processes(jobs, n_jobs, store, threads, on_finished):
+def _run_in_processes(jobs, n_jobs, store, threads, on_finished, runner=None):
     """Run ``jobs`` (``(i, job)`` pairs), ``n_jobs`` at a time, one process each.
 
     Hand-written rather than a pool: each worker stores its split itself, so nothing
@@ -102,7 +107,8 @@ def _run_in_processes(jobs, n_jobs, store, threads, on_finished):
                 if item is None:
                     break
                 process = context.Process(target=_split_process,
-                                          args=(item, store.folder, store.fingerprint, threads))  # fmt: skip
+                                          args=(item, store.folder, store.fingerprint, threads,
+                                                runner))  # fmt: skip
                 process.start()
                 running[process.sentinel] = (item[0], process, time.perf_counter())
             if not running:

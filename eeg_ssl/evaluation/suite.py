@@ -33,7 +33,7 @@ SUITE_KEYS = {
     "out", "prepared", "seed", "threads", "encoder", "encoder_params", "methods", "pretrain",
     "pretrain_on", "max_pretrain_windows", "supervised", "baselines", "fractions", "seeds",
     "probes", "n_splits", "max_subjects", "max_windows", "groups", "tasks", "corpora", "quick",
-    "corpus_encoder_params", "corpus_window_seconds",
+    "corpus_encoder_params", "corpus_window_seconds", "n_jobs",
 }  # fmt: skip
 TASK_KEYS = {"prepare", "metric", "n_splits", "subjects", "max_subjects", "extra_baselines",
              "fractions", "quick"}  # fmt: skip
@@ -216,7 +216,7 @@ def _task_settings(config, task):
 
 
 def run_suite(config_path, out=None, *, group=None, quick=False, tasks=None, restart=False,
-              verbose=True):  # fmt: skip
+              n_jobs=None, verbose=True):  # fmt: skip
     """Run the tasks of a suite config and write the combined table; return it (markdown).
 
     Parameters
@@ -235,6 +235,9 @@ def run_suite(config_path, out=None, *, group=None, quick=False, tasks=None, res
         Run only these tasks (of the group).
     restart : bool
         Discard finished folds of an earlier run in ``out`` (default: resume).
+    n_jobs : int | None
+        Folds of a task run at once, one process each (default: the config's
+        ``n_jobs``, else 1); the scores do not depend on it.
     """
     from .benchmark_runner import _fingerprint, _SplitStore  # the runner's resume store
 
@@ -263,6 +266,12 @@ def run_suite(config_path, out=None, *, group=None, quick=False, tasks=None, res
     import torch
 
     torch.set_num_threads(int(config.get("threads", 1)))
+    from ..utils.validation import check_n_jobs
+
+    try:  # folds run at once, one process each (the scores do not depend on it)
+        n_jobs = check_n_jobs(config.get("n_jobs", 1) if n_jobs is None else n_jobs)
+    except ValueError as err:
+        raise ValueError(f"{err} (in {str(config_path)!r} or --n-jobs)") from err
     seed = int(config.get("seed", 0))
     all_scores, all_gains, notes, sizes = [], [], [], []
     pretrain_on = config.get("pretrain_on") or ["train"]
@@ -313,7 +322,8 @@ def run_suite(config_path, out=None, *, group=None, quick=False, tasks=None, res
             scores, timings = run_task(
                 X, y, g, sfreq=sfreq, n_splits=n_splits, metric=metric, class_names=classes,
                 random_state=seed, store=store, name=name, frozen=frozen, verbose=verbose,
-                pretrain_on=in_task or ["train"],
+                pretrain_on=in_task or ["train"], n_jobs=n_jobs,
+                threads=int(config.get("threads", 1)),
                 **settings,
             )  # fmt: skip
             scores = scores.assign(task=name)

@@ -8,13 +8,16 @@ from Python, and the suite (:mod:`eeg_ssl.evaluation.suite`) runs every task thr
 
 from __future__ import annotations
 
+import tempfile
 import time
 
 import numpy as np
 import pandas as pd
 
 from ..utils import logger, use_log_level
+from ..utils.validation import check_n_jobs
 from .benchmark import BASELINES, _Fitted, _frozen_rows, benchmark_split
+from .split_runner import _run_in_processes, _SplitStore
 from .splits import subject_folds
 from .sweeps import FRACTIONS
 
@@ -88,8 +91,8 @@ def run_task(X, y, groups, *, sfreq, folds=None, n_splits=4, metric="subject", m
              encoder="conv", encoder_params=None, pretrain_params=None, supervised_params=None,
              baselines=BASELINES, fractions=FRACTIONS, seeds=(0, 1, 2), probes=("linear",),
              X_unlabelled=None, max_pretrain_windows=None, frozen=None, class_names=None,
-             pretrain_on=("train",), random_state=0, store=None, name="task",
-             verbose=None):  # fmt: skip
+             pretrain_on=("train",), random_state=0, store=None, name="task", n_jobs=1,
+             threads=1, verbose=None):  # fmt: skip
     """Benchmark SSL methods and baselines on one task, given as arrays.
 
     Parameters
@@ -128,6 +131,11 @@ fractions, seeds, probes, max_pretrain_windows
         Where finished folds are kept, so an interrupted task resumes (the suite gives one).
     name : str
         Name of the task in the progress log.
+    n_jobs : int
+        Folds run at once, one process each (joblib's meaning: -1 one per CPU core);
+        the scores do not depend on it.
+    threads : int
+        Threads for torch and BLAS in each fold's process (``n_jobs > 1``).
     verbose : bool | str | None
         Level of the progress log (one line per fold, model and supervised fit).
 
@@ -158,55 +166,77 @@ fractions, seeds, probes, max_pretrain_windows
     if bad or not pretrain_on:
         raise ValueError(f"Invalid value for 'pretrain_on': a non-empty list of 'train' and "
                          f"'dataset'; got {pretrain_on!r}.")  # fmt: skip
-    all_scores, all_timings = [], []
+    split = dict(sfreq=sfreq, encoder=encoder, encoder_params=encoder_params,
+                 pretrain_params=pretrain_params, supervised_params=supervised_params,
+                 fractions=fractions, seeds=seeds, probes=probes, rates=(),
+                 max_pretrain_windows=max_pretrain_windows, class_names=class_names,
+                 random_state=random_state, verbose=False)  # fmt: skip
+    common = dict(methods=methods, baselines=baselines, X_unlabelled=X_unlabelled,
+                  pretrain_on=pretrain_on, frozen=frozen, split=split)  # fmt: skip
+    results, jobs = {}, []
     with use_log_level(verbose):
         for k, (train, test) in enumerate(folds):
             stored = store.load(k) if store is not None else None
             if stored is not None:
                 logger.info("%s: fold %d/%d read back from %s", name, k + 1, len(folds),
                             store.path(k))  # fmt: skip
-                all_scores.append(stored[0])
-                all_timings.append(stored[1])
+                results[k] = stored
                 continue
-            start = time.perf_counter()
             logger.info("%s: fold %d/%d: %d training windows (%d groups), %d test windows "
                         "(%d groups)", name, k + 1, len(folds), len(train),
                         len(set(groups[train])), len(test), len(set(groups[test])))  # fmt: skip
             # pooled: one score over every test window of the fold
             g_test = np.full(len(test), f"fold{k}") if metric == "pooled" else groups[test]
-            split = dict(sfreq=sfreq, encoder=encoder, encoder_params=encoder_params,
-                         pretrain_params=pretrain_params, supervised_params=supervised_params,
-                         fractions=fractions, seeds=seeds, probes=probes, rates=(),
-                         max_pretrain_windows=max_pretrain_windows, class_names=class_names,
-                         random_state=random_state, verbose=False)  # fmt: skip
             data = (X[train], y[train], groups[train], X[test], y[test], g_test)
-            scores, timings, invariance = benchmark_split(
-                *data, methods=methods if "train" in pretrain_on else {}, baselines=baselines,
-                X_unlabelled=X_unlabelled, **split,
-            )  # fmt: skip
-            if "dataset" in pretrain_on and methods:
-                # transductive: the held-out subjects' windows join the pretraining set
-                # (labels unused); the baselines ran above and are not repeated
-                more = X[test] if X_unlabelled is None else np.concatenate([X[test], X_unlabelled])
-                extra, extra_timings, _ = benchmark_split(*data, methods=methods, baselines=[],
-                                                          X_unlabelled=more, **split)  # fmt: skip
-                for frame in (extra, extra_timings):
-                    frame["model"] = frame["model"].astype(str) + "[dataset]"
-                scores = pd.concat([scores, extra], ignore_index=True)
-                timings = pd.concat([timings, extra_timings], ignore_index=True)
-            for model, (kind, transformer) in (frozen or {}).items():
-                frame, timing = _frozen_rows(model, kind, _Fitted(transformer), data,
-                                             fractions=fractions, seeds=seeds, probes=probes)  # fmt: skip
-                scores = pd.concat([scores, frame], ignore_index=True)
-                timings = pd.concat([timings, pd.DataFrame([timing])], ignore_index=True)
-            scores, timings = scores.assign(split=k), timings.assign(split=k)
-            if store is not None:
-                store.save(k, scores, timings, invariance)
-            logger.info("%s: fold %d/%d done in %.0f s", name, k + 1, len(folds),
-                        time.perf_counter() - start)  # fmt: skip
-            all_scores.append(scores)
-            all_timings.append(timings)
-    return pd.concat(all_scores, ignore_index=True), pd.concat(all_timings, ignore_index=True)
+            jobs.append((k, dict(common, data=data)))
+
+        def finished(k, tables, seconds):
+            results[k] = tables
+            if store is not None and n_jobs == 1:
+                store.save(k, *tables)
+            logger.info("%s: fold %d/%d done in %.0f s", name, k + 1, len(folds), seconds)
+
+        n_jobs = min(check_n_jobs(n_jobs), max(len(jobs), 1))
+        if n_jobs == 1:
+            for job in jobs:
+                start = time.perf_counter()
+                finished(job[0], _run_fold(job)[1], time.perf_counter() - start)
+        else:  # each worker stores its fold (a temporary store without one)
+            with tempfile.TemporaryDirectory() as tmp:
+                where = store if store is not None else _SplitStore(tmp, "run_task")
+                _run_in_processes(jobs, n_jobs, where, threads, finished, runner=_run_fold)
+    scores = [results[k][0] for k in sorted(results)]
+    timings = [results[k][1] for k in sorted(results)]
+    return pd.concat(scores, ignore_index=True), pd.concat(timings, ignore_index=True)
+
+
+def _run_fold(job):
+    """One fold of :func:`run_task` (in this process or a worker): ``(k, tables)``."""
+    k, job = job
+    data, split, methods = job["data"], job["split"], job["methods"]
+    pretrain_on, fractions = job["pretrain_on"], split["fractions"]
+    scores, timings, invariance = benchmark_split(
+        *data, methods=methods if "train" in pretrain_on else {}, baselines=job["baselines"],
+        X_unlabelled=job["X_unlabelled"], **split,
+    )  # fmt: skip
+    if "dataset" in pretrain_on and methods:
+        # transductive: the held-out subjects' windows join the pretraining set (labels
+        # unused); the baselines ran above and are not repeated
+        X_test, extra = data[3], job["X_unlabelled"]
+        more = X_test if extra is None else np.concatenate([X_test, extra])
+        ssl, ssl_timings, _ = benchmark_split(*data, methods=methods, baselines=[],
+                                              X_unlabelled=more, **split)  # fmt: skip
+        for frame in (ssl, ssl_timings):
+            frame["model"] = frame["model"].astype(str) + "[dataset]"
+        scores = pd.concat([scores, ssl], ignore_index=True)
+        timings = pd.concat([timings, ssl_timings], ignore_index=True)
+    for model, (kind, transformer) in (job["frozen"] or {}).items():
+        frame, timing = _frozen_rows(model, kind, _Fitted(transformer), data,
+                                     fractions=fractions, seeds=split["seeds"],
+                                     probes=split["probes"])  # fmt: skip
+        scores = pd.concat([scores, frame], ignore_index=True)
+        timings = pd.concat([timings, pd.DataFrame([timing])], ignore_index=True)
+    return k, (scores.assign(split=k), timings.assign(split=k), invariance)
 
 
 def corpus_available():

@@ -91,6 +91,24 @@ def test_run_task__dataset_source_pretrains_on_held_out_windows_too(windows, mon
         run_task(X, y, g, sfreq=64.0, folds=folds, pretrain_on=("others",), **TINY)
 
 
+def test_run_task__folds_in_processes_equal_folds_in_turn(windows, tmp_path):
+    from eeg_ssl.evaluation.benchmark_runner import _SplitStore
+
+    X, y, g = windows
+    kwargs = dict(sfreq=64.0, n_splits=2, fractions=(1.0,), baselines=("random_weights",),
+                  pretrain_on=("train", "dataset"), **TINY)  # fmt: skip
+    serial, serial_timings = run_task(X, y, g, **kwargs)
+    store = _SplitStore(tmp_path / "splits", "fingerprint")
+    parallel, timings = run_task(X, y, g, n_jobs=2, store=store, **kwargs)
+    pd.testing.assert_frame_equal(serial, parallel)
+    assert list(timings["model"]) == list(serial_timings["model"])
+    assert store.load(0) is not None and store.load(1) is not None  # each worker stored its fold
+    again, _ = run_task(X, y, g, n_jobs=2, store=store, **kwargs)  # read back, not rerun
+    pd.testing.assert_frame_equal(serial, again)
+    no_store, _ = run_task(X, y, g, n_jobs=2, **kwargs)  # a temporary store
+    pd.testing.assert_frame_equal(serial, no_store)
+
+
 def test_run_task__fold_sharing_a_subject_is_refused(windows):
     X, y, g = windows
     folds = [(np.arange(0, 40), np.arange(30, 72))]
@@ -292,3 +310,17 @@ def test_run_suite__second_run_reads_every_fold_back(tmp_path, shared_data, monk
     second = run_suite(path, verbose=False)
     # the same table from the stored folds
     assert first.split("Tasks:")[0] == second.split("Tasks:")[0]
+
+
+def test_cli_benchmark__suite_refuses_single_benchmark_flags_and_takes_n_jobs(
+    tmp_path, capsys, monkeypatch
+):
+    import eeg_ssl.evaluation.suite as suite
+    from eeg_ssl.cli import main
+
+    assert main(["--quiet", "benchmark", str(SUITE), "--seed", "3"]) == 2
+    assert "--seed apply to single benchmarks" in capsys.readouterr().err
+    seen = {}
+    monkeypatch.setattr(suite, "run_suite", lambda *a, **k: seen.update(k) or "table")
+    assert main(["--quiet", "benchmark", str(SUITE), "--n-jobs", "2"]) == 0
+    assert seen["n_jobs"] == 2
