@@ -204,18 +204,26 @@ def run_benchmark(config_path, out=None, *, quick=False, seed=None, repeats=None
                 tr, te = np.isin(groups, train_subjects), np.isin(groups, test_subjects)
                 windows = (X[tr], y[tr], groups[tr], X[te], y[te], groups[te])
                 splits.append((r, k, seed + r, windows, (recs[tr], starts[tr])))
-    extra, extra_recs, extra_starts = [], [], []
+    extra, extra_recs, extra_starts, extra_units = [], [], [], []
     for path in config.get("unlabelled", []):
         dataset = ShardDataset(path)
         extra.append(dataset.load()[0])
         # recording ids unique across corpora: the folder, then the shard
-        extra_recs.append(np.array([f"{path}/{shard}" for shard in dataset.manifest["shard"]]))
+        recs = np.array([f"{path}/{shard}" for shard in dataset.manifest["shard"]])
+        extra_recs.append(recs)
         extra_starts.append(dataset.manifest["start_seconds"].to_numpy(dtype=float))
+        # alignment units: the subject where the manifest names one (prefixed by the
+        # folder, so two corpora's "01" stay apart), else the recording
+        subjects = dataset.manifest["subject"].fillna("").astype(str).to_numpy()
+        extra_units.append(np.where(subjects != "", np.char.add(f"{path}/subject:", subjects),
+                                    recs))  # fmt: skip
     X_unlabelled = np.concatenate(extra) if extra else None
     pos_unlabelled = (np.concatenate(extra_recs), np.concatenate(extra_starts)) if extra else None
     if align == "subject" and X_unlabelled is not None:
-        # an extra corpus's subjects are not known here: aligned by recording
-        X_unlabelled = align_subjects(X_unlabelled, pos_unlabelled[0])
+        units = np.concatenate(extra_units)
+        X_unlabelled = align_subjects(X_unlabelled, units)
+        print(f"Aligned the unlabelled windows of {len(set(units))} subjects or recordings "
+              f"(by subject where a corpus's manifest names them, else by recording).")  # fmt: skip
     print(f"Data: {len(X)} labelled windows of shape {X.shape[1:]} (n_chans, n_times) at "
           f"{sfreq:g} Hz, {len(set(groups))} subjects, classes {classes}; {len(splits)} "
           f"subject-wise split(s){f' ({repeats} repeats)' if repeats > 1 else ''}.")  # fmt: skip

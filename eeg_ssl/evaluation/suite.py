@@ -33,10 +33,10 @@ SUITE_KEYS = {
     "out", "prepared", "seed", "threads", "encoder", "encoder_params", "methods", "pretrain",
     "pretrain_on", "max_pretrain_windows", "supervised", "baselines", "fractions", "seeds",
     "probes", "n_splits", "max_subjects", "max_windows", "groups", "tasks", "corpora", "quick",
-    "corpus_encoder_params", "corpus_window_seconds", "n_jobs",
+    "corpus_encoder_params", "corpus_window_seconds", "n_jobs", "align", "align_metric",
 }  # fmt: skip
 TASK_KEYS = {"prepare", "metric", "n_splits", "subjects", "max_subjects", "extra_baselines",
-             "fractions", "quick"}  # fmt: skip
+             "fractions", "quick", "align", "align_metric"}  # fmt: skip
 PRETRAIN_SOURCES = ("train", "dataset", "others", "transductive")
 TASK_SOURCES = ("train", "dataset")  # the task's own encoder, pretrained in each fold
 GROUPS = ("selection", "evaluation")
@@ -104,6 +104,13 @@ def load_suite_config(path, *, quick=False):
         if unknown:
             raise ValueError(f"Group {group!r} names unknown task(s) {unknown}; tasks are "
                              f"{sorted(tasks)}.")  # fmt: skip
+    for where, section in [("the suite", config)] + [(f"task {n!r}", t) for n, t in tasks.items()]:
+        if section.get("align") not in (None, "none", "subject"):
+            raise ValueError(f"'align' of {where} in {str(path)!r} must be 'subject' or "
+                             f"'none'; got {section['align']!r}.")  # fmt: skip
+        if section.get("align_metric", "euclid") not in ("euclid", "riemann"):
+            raise ValueError(f"'align_metric' of {where} in {str(path)!r} must be 'euclid' "
+                             f"or 'riemann'; got {section['align_metric']!r}.")  # fmt: skip
     bad = sorted(set(config.get("pretrain_on") or ["train"]) - set(PRETRAIN_SOURCES))
     if bad:
         raise ValueError(f"Invalid value(s) {bad} for 'pretrain_on': allowed "
@@ -299,6 +306,16 @@ def run_suite(config_path, out=None, *, group=None, quick=False, tasks=None, res
                 keep = np.sort(np.random.default_rng(seed).choice(len(X), int(max_windows),
                                                                   replace=False))  # fmt: skip
                 X, y, g = X[keep], y[keep], g[keep]
+            if task.get("align", config.get("align")) == "subject":
+                # each subject (group) re-centred by its own windows, label-free, before
+                # the folds (held-out subjects too, transductively), for every model
+                from ..transforms import euclidean_alignment, riemannian_alignment
+
+                metric_name = task.get("align_metric", config.get("align_metric", "euclid"))
+                aligner = {"euclid": euclidean_alignment,
+                           "riemann": riemannian_alignment}[metric_name]  # fmt: skip
+                X = aligner(X, g)
+                logger.info("%s: every subject aligned (%s mean covariance)", name, metric_name)
             metric = task.get("metric", "subject")
             settings = _task_settings(config, task)
             if not in_task:  # cross-dataset rows only: no fold-wise pretraining

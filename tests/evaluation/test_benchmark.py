@@ -246,6 +246,37 @@ def test_cli_benchmark__align_subject_whitens_every_subject(tmp_path, sample_dir
     assert "'align'" in capsys.readouterr().err
 
 
+def test_cli_benchmark__unlabelled_corpus_is_aligned_by_subject(tmp_path, sample_dir, capsys,
+                                                              monkeypatch):  # fmt: skip
+    import eeg_ssl.evaluation.benchmark_runner as runner
+    from eeg_ssl.cli import main
+    from eeg_ssl.io import Recipe, prepare
+    from eeg_ssl.transforms import mean_covariance
+
+    # two recordings of one subject ("sub"): aligned together, not one by one
+    corpus = tmp_path / "corpus"
+    recipe = Recipe(picks=("eeg",), l_freq=1.0, h_freq=30.0, sfreq=64.0, window_seconds=2.0)
+    manifest = prepare(sorted(sample_dir.glob("sub-0[78]_*.edf")), corpus, recipe,
+                       subject_pattern="(sub)-", verbose=False)  # fmt: skip
+    assert set(manifest["subject"]) == {"sub"} and manifest["shard"].nunique() == 2
+    seen = []
+
+    def recording(*args, **kwargs):
+        seen.append(kwargs["X_unlabelled"])
+        return runner_split(*args, **kwargs)
+
+    runner_split = runner.benchmark_split
+    monkeypatch.setattr(runner, "benchmark_split", recording)
+    path = _sample_config(tmp_path, sample_dir, align="subject", methods={},
+                          baselines=["band_power"], unlabelled=[str(corpus)])  # fmt: skip
+    assert main(["--quiet", "benchmark", str(path)]) == 0
+    assert "unlabelled windows of 1 subjects or recordings" in capsys.readouterr().out
+    X_u = seen[0]
+    np.testing.assert_allclose(mean_covariance(X_u), np.eye(X_u.shape[1]), atol=1e-3)
+    first = (manifest["shard"] == manifest["shard"].iloc[0]).to_numpy()
+    assert not np.allclose(mean_covariance(X_u[first]), np.eye(X_u.shape[1]), atol=1e-3)
+
+
 def test_cli_benchmark__align_metric_riemann_uses_the_riemannian_mean(tmp_path, sample_dir,
                                                                       capsys, monkeypatch):  # fmt: skip
     import eeg_ssl.evaluation.benchmark_runner as runner

@@ -243,6 +243,29 @@ def test_run_suite__cross_dataset_rows_only(tmp_path, shared_data):
     assert set(gains["model"]) == {"simclr[others]"}
 
 
+def test_run_suite__align_subject_recentres_every_subject(tmp_path, shared_data, monkeypatch):
+    import eeg_ssl.evaluation.suite as suite
+    from eeg_ssl.transforms import mean_covariance
+
+    seen = []
+
+    def spy(X, y, g, **kwargs):
+        seen.append((X, g))
+        return run_task(X, y, g, **kwargs)
+
+    monkeypatch.setattr(suite, "run_task", spy)
+    variant = tmp_path / "aligned.yaml"
+    variant.write_text(yaml.safe_dump({"extends": str(SUITE), "align": "subject"}))
+    run_suite(variant, tmp_path / "out", quick=True, tasks=["muse-p300"], verbose=False)
+    ((X, g),) = seen
+    for subject in np.unique(g):
+        R = mean_covariance(X[g == subject])
+        np.testing.assert_allclose(R, np.eye(len(R)), atol=1e-3)
+    variant.write_text(yaml.safe_dump({"extends": str(SUITE), "align": "subjects"}))
+    with pytest.raises(ValueError, match="'align' of the suite"):
+        load_suite_config(variant)
+
+
 @pytest.mark.slow
 def test_run_suite__quick_every_task(tmp_path, shared_data):
     run_suite(SUITE, tmp_path, quick=True, verbose=False)
