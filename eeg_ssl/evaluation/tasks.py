@@ -187,8 +187,12 @@ fractions, seeds, probes, max_pretrain_windows
                         len(set(groups[train])), len(test), len(set(groups[test])))  # fmt: skip
             # pooled: one score over every test window of the fold
             g_test = np.full(len(test), f"fold{k}") if metric == "pooled" else groups[test]
-            data = (X[train], y[train], groups[train], X[test], y[test], g_test)
-            jobs.append((k, dict(common, data=data)))
+            jobs.append((k, train, test, g_test))
+
+        def fold_jobs():  # each fold's windows copied when its turn comes, not all at once
+            for k, train, test, g_test in jobs:
+                data = (X[train], y[train], groups[train], X[test], y[test], g_test)
+                yield k, dict(common, data=data)
 
         def finished(k, tables, seconds):
             results[k] = tables
@@ -198,13 +202,14 @@ fractions, seeds, probes, max_pretrain_windows
 
         n_jobs = min(check_n_jobs(n_jobs), max(len(jobs), 1))
         if n_jobs == 1:
-            for job in jobs:
+            for job in fold_jobs():
                 start = time.perf_counter()
                 finished(job[0], _run_fold(job)[1], time.perf_counter() - start)
         else:  # each worker stores its fold (a temporary store without one)
             with tempfile.TemporaryDirectory() as tmp:
                 where = store if store is not None else _SplitStore(tmp, "run_task")
-                _run_in_processes(jobs, n_jobs, where, threads, finished, runner=_run_fold)
+                _run_in_processes(fold_jobs(), n_jobs, where, threads, finished,
+                                  runner=_run_fold)  # fmt: skip
     scores = [results[k][0] for k in sorted(results)]
     timings = [results[k][1] for k in sorted(results)]
     return pd.concat(scores, ignore_index=True), pd.concat(timings, ignore_index=True)
