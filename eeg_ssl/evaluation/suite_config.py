@@ -132,6 +132,10 @@ def _extend(config, path):
         if inputs:
             task["prepare"]["inputs"] = [absolute(p) for p in
                                          ([inputs] if isinstance(inputs, str) else inputs)]  # fmt: skip
+    quick = base.get("quick") or {}
+    if config.get("out") and "quick" not in config and quick.get("out"):
+        # a variant's smoke run writes beside the variant's results, not the base's
+        base["quick"] = dict(quick, out=f"{config['out']}-quick")
     return dict(base, **config)
 
 

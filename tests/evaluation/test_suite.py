@@ -191,6 +191,7 @@ def test_load_suite_config__extends_keeps_the_base_tasks_and_paths(tmp_path):
     assert config["tasks"] == base["tasks"] and config["groups"] == base["groups"]
     assert config["prepared"] == base["prepared"]  # relative to the base's folder
     assert config["out"] == str((variant.parent / "here").resolve())  # to the variant's
+    assert load_suite_config(variant, quick=True)["out"] == str(variant.parent / "here-quick")
     variant.write_text(yaml.safe_dump({"extends": "missing.yaml"}))
     with pytest.raises(FileNotFoundError, match="extends"):
         load_suite_config(variant)
