@@ -187,6 +187,13 @@ def build_parser():
     p.add_argument("--group", choices=["selection", "evaluation"],
                    help="suite configs only: the group of tasks to run (default: selection; "
                         "with --quick, every task)")  # fmt: skip
+    p.add_argument(
+        "--task",
+        action="append",
+        dest="tasks",
+        metavar="NAME",
+        help="suite configs only: run only this task of the group (repeatable)",
+    )
 
     p = verb("run", "prepare + pretrain + evaluate + plot from one YAML config")
     p.add_argument("config", help="run YAML, e.g. pipelines/sample.yaml")
@@ -371,9 +378,10 @@ def _main(argv=None):
                                      f"a suite's folds and seeds are its config's ('seed', "
                                      f"'seeds' in {args.config!r}).")  # fmt: skip
                 print(run_suite(args.config, args.out, group=args.group, quick=args.quick,
-                                restart=args.restart, n_jobs=args.n_jobs, verbose=verbose))  # fmt: skip
-            elif args.group:
-                raise ValueError(f"--group applies to suite configs (with 'tasks'); "
+                                tasks=args.tasks, restart=args.restart, n_jobs=args.n_jobs,
+                                verbose=verbose))  # fmt: skip
+            elif args.group or args.tasks:
+                raise ValueError(f"--group and --task apply to suite configs (with 'tasks'); "
                                  f"{args.config!r} is a single benchmark.")  # fmt: skip
             else:
                 print(run_benchmark(args.config, args.out, quick=args.quick, seed=args.seed,

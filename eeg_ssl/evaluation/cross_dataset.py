@@ -116,7 +116,7 @@ class ChannelMappedEmbedding(TransformerMixin, BaseEstimator):
 
 def corpus_encoders(folders, target, *, sources, method, method_params=None,
                     encoder_params=None, pretrain_params=None, window_seconds=2.0,
-                    max_windows=None, random_state=0, verbose=None):  # fmt: skip
+                    max_windows=None, related=(), random_state=0, verbose=None):  # fmt: skip
     """Pretrain one encoder per source on a corpus; return them with a random reference.
 
     Parameters
@@ -126,6 +126,10 @@ def corpus_encoders(folders, target, *, sources, method, method_params=None,
     target : str
         The target dataset's name in ``folders``.
     sources : list of "others" | "transductive"
+    related : sequence of str
+        Other names in ``folders`` that hold the target's own dataset (another task of
+        the same recordings' subjects, e.g. eyes and fists of eegmmidb): left out of
+        ``"others"`` like the target itself.
     method : str
         SSL method (a key of :data:`eeg_ssl.methods.METHODS`).
     method_params, encoder_params, pretrain_params : dict | None
@@ -169,7 +173,8 @@ def corpus_encoders(folders, target, *, sources, method, method_params=None,
     transformers[f"random_weights[{CORPUS_ENCODER}]"] = ChannelMappedEmbedding(
         build(), ch_names, window_names, crop=n_times)  # fmt: skip
     for source in sources:
-        pool = {n: f for n, f in folders.items() if n != target or source == "transductive"}
+        own = {target, *related}
+        pool = {n: f for n, f in folders.items() if n not in own or source == "transductive"}
         kept, left_out = corpus_folders(pool, sfreq=sfreq, n_times=n_times)
         if left_out:
             notes.append(f"{target}: pretrain_on {source!r} leaves out {left_out} (windows "

@@ -137,6 +137,11 @@ def run_suite(config_path, out=None, *, group=None, quick=False, tasks=None, res
     else:
         names = list(groups.get(group, []))
     if tasks is not None:
+        outside = sorted(set(tasks) - set(names))
+        if outside:
+            raise ValueError(f"Task(s) {outside} are not in the {group or 'selection'} group of "
+                             f"{str(config_path)!r} (it holds {names}); pick another --group "
+                             f"or task.")  # fmt: skip
         names = [n for n in names if n in set(tasks)]
     group_of = {n: g for g, members in groups.items() for n in members}
     out = Path(out or config.get("out") or "runs/benchmarks/suite").resolve()
@@ -207,7 +212,11 @@ def run_suite(config_path, out=None, *, group=None, quick=False, tasks=None, res
                                                else {"in_task": in_task or "none"}),
                                             corpus=config.get("corpus_encoder_params"),
                                             corpus_seconds=config.get("corpus_window_seconds"),
-                                            folders=sorted(folders)), [X, y, g])  # fmt: skip
+                                            folders=sorted(folders),
+                                            # (only when set: older stores stay valid)
+                                            **({"related": _same_dataset(config, name)}
+                                               if sources and _same_dataset(config, name)
+                                               else {})), [X, y, g])  # fmt: skip
             store = _SplitStore(out / name / "splits", fingerprint, restart=restart)
             frozen = {}
             # encoders pretrained across datasets: not again when every fold is stored
@@ -261,6 +270,14 @@ def _every_folder(config, prepared):
     return folders
 
 
+def _same_dataset(config, name):
+    """The other tasks and corpora of ``name``'s dataset (``dataset:``, default the name):
+    leave-one-dataset-out pretraining leaves them out with the task."""
+    entries = {**config["tasks"], **(config.get("corpora") or {})}
+    dataset = entries[name].get("dataset", name)
+    return sorted(n for n, e in entries.items() if n != name and e.get("dataset", n) == dataset)
+
+
 def _cross_dataset_encoders(config, folders, name, sources, seed, verbose):
     """``run_task``'s ``frozen`` encoders of one task: pretrained on the other datasets
     (and on its own windows for ``transductive``), and their random-weights reference."""
@@ -275,6 +292,7 @@ def _cross_dataset_encoders(config, folders, name, sources, seed, verbose):
     params = dict(config.get("pretrain") or {}, **(params or {}))
     transformers, notes = corpus_encoders(
         folders, name, sources=sources, method=method, method_params=params.get("method_params"),
+        related=_same_dataset(config, name),
         encoder_params=config.get("corpus_encoder_params"),
         window_seconds=config.get("corpus_window_seconds", 2.0),
         pretrain_params={k: params[k] for k in ("epochs", "batch_size", "lr", "weight_decay")

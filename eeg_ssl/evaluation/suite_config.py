@@ -19,7 +19,7 @@ SUITE_KEYS = {
     "corpus_encoder_params", "corpus_window_seconds", "n_jobs", "align", "align_metric",
 }  # fmt: skip
 TASK_KEYS = {"prepare", "metric", "n_splits", "subjects", "max_subjects", "extra_baselines",
-             "fractions", "quick", "align", "align_metric"}  # fmt: skip
+             "fractions", "quick", "align", "align_metric", "dataset"}  # fmt: skip
 PRETRAIN_SOURCES = ("train", "dataset", "others", "transductive")
 TASK_SOURCES = ("train", "dataset")  # the task's own encoder, pretrained in each fold
 GROUPS = ("selection", "evaluation")

@@ -244,6 +244,35 @@ def test_run_suite__cross_dataset_rows_only(tmp_path, shared_data):
     assert set(gains["model"]) == {"simclr[others]"}
 
 
+def test_run_suite__leave_one_dataset_out_leaves_out_the_tasks_of_the_same_dataset(
+    tmp_path, shared_data, monkeypatch
+):
+    import eeg_ssl.evaluation.cross_dataset as cross_dataset
+    from eeg_ssl.evaluation.suite import _same_dataset
+
+    config = load_suite_config(SUITE)
+    assert _same_dataset(config, "eegmmidb-fists") == ["eegmmidb-eyes"]
+    assert _same_dataset(config, "eegmmidb-eyes") == ["eegmmidb-fists"]
+    assert _same_dataset(config, "bonn") == []
+    pools = []
+
+    def spy(pool, **kwargs):
+        pools.append(sorted(pool))
+        return real(pool, **kwargs)
+
+    real = cross_dataset.corpus_folders
+    monkeypatch.setattr(cross_dataset, "corpus_folders", spy)
+    quick = yaml.safe_load(SUITE.read_text())["quick"]
+    variant = tmp_path / "lodo.yaml"
+    variant.write_text(yaml.safe_dump({"extends": str(SUITE), "pretrain_on": ["others"],
+                                       "quick": dict(quick, pretrain_on=["others"])}))  # fmt: skip
+    run_suite(variant, tmp_path / "out", quick=True, tasks=["eegmmidb-fists"], verbose=False)
+    (pool,) = pools
+    # the other datasets only: neither the task nor eegmmidb's other task (same subjects)
+    assert "eegmmidb-fists" not in pool and "eegmmidb-eyes" not in pool
+    assert {"eegmat", "bonn", "muse-cueing"} <= set(pool)
+
+
 def test_run_suite__align_subject_recentres_every_subject(tmp_path, shared_data, monkeypatch):
     import eeg_ssl.evaluation.suite as suite
     from eeg_ssl.transforms import mean_covariance
@@ -346,5 +375,8 @@ def test_cli_benchmark__suite_refuses_single_benchmark_flags_and_takes_n_jobs(
     assert "--seed apply to single benchmarks" in capsys.readouterr().err
     seen = {}
     monkeypatch.setattr(suite, "run_suite", lambda *a, **k: seen.update(k) or "table")
-    assert main(["--quiet", "benchmark", str(SUITE), "--n-jobs", "2"]) == 0
-    assert seen["n_jobs"] == 2
+    assert main(["--quiet", "benchmark", str(SUITE), "--n-jobs", "2", "--task", "bonn"]) == 0
+    assert seen["n_jobs"] == 2 and seen["tasks"] == ["bonn"]
+    monkeypatch.undo()
+    assert main(["--quiet", "benchmark", str(SUITE), "--task", "bonn"]) == 2  # not selection
+    assert "not in the selection group" in capsys.readouterr().err
