@@ -153,7 +153,7 @@ def task_curve(task, task_folder, corpus_folders, *, hours, method="spectral_pre
         dataset = torch.utils.data.Subset(corpus, np.resize(subset, draws).tolist())
         encoder = build()
         with seeded(random_state):
-            ssl = build_method(method, encoder)
+            ssl = build_method(method, encoder, random_state=random_state)
         start = time.perf_counter()
         logger.info("%s: pretraining %s on %d windows (%d draws) of %s", task, method,
                     len(subset), draws, sorted(corpus_folders))  # fmt: skip

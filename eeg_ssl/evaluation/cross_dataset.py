@@ -193,7 +193,10 @@ def corpus_encoders(folders, target, *, sources, method, method_params=None,
             dataset = torch.utils.data.Subset(dataset, np.sort(keep).tolist())
         encoder = build()
         with seeded(random_state):
-            ssl = build_method(method, encoder, **dict(method_params or {}))
+            # the views' seeds too: without it they came from fresh entropy, and two runs
+            # with the same random_state pretrained different encoders
+            ssl = build_method(method, encoder,
+                               **dict({"random_state": random_state}, **(method_params or {})))  # fmt: skip
         logger.info("%s: pretraining %s on %s (%d windows, %d channels)", target, method,
                     sorted(kept), len(dataset), len(ch_names))  # fmt: skip
         pretrain(ssl, dataset, epochs=params.get("epochs", 10),
