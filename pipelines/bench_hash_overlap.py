@@ -40,12 +40,12 @@ print(json.dumps(dict(windows=len(manifest), wall=time.perf_counter() - wall,
 """
 
 
-def main():
+def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--data", required=True, help="folder of EDF files (searched recursively)")
     p.add_argument("--n-recordings", type=int, default=140)
     p.add_argument("--rounds", type=int, default=3)
-    args = p.parse_args()
+    args = p.parse_args(argv)
     sources = sorted(Path(args.data).rglob("*.edf"))
     if not sources:
         sys.exit(f"No .edf files under {args.data!r}.")
@@ -75,7 +75,8 @@ def main():
         print(f"{mode:6s}: fastest {best:.2f} s, median CPU {sorted(r['cpu'] for r in runs)[len(runs) // 2]:.2f} s")  # fmt: skip
     ratio = min(r["wall"] for r in results["inline"]) / min(r["wall"] for r in results["thread"])
     print(f"thread vs inline, fastest of {args.rounds}: {ratio:.3f}x the speed")
+    return 0
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())
