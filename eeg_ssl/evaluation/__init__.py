@@ -2,7 +2,13 @@
 
 from .classifier import SSLClassifier
 from .embedding import EmbeddingTransformer, as_windows, embed_windows
-from .features import LogBandPower, riemann_features, xdawn_features
+from .features import (
+    BandPass,
+    LogBandPower,
+    filter_bank_features,
+    riemann_features,
+    xdawn_features,
+)
 from .invariance import resample_windows, resampling_invariance
 from .maps import embedding_map, save_embedding_map
 from .pretrainer import SSLPretrainer
@@ -20,6 +26,7 @@ from .sweeps import label_fraction_indices, label_fraction_sweep
 from .tasks import run_task, task_folds
 
 __all__ = [
+    "BandPass",
     "EmbeddingTransformer",
     "LogBandPower",
     "SSLClassifier",
@@ -29,6 +36,7 @@ __all__ = [
     "embed_windows",
     "embedding_map",
     "feature_classifier",
+    "filter_bank_features",
     "heldout_subject_scores",
     "knn_probe",
     "label_fraction_indices",
