@@ -563,7 +563,7 @@ CLI_CASES = [
     ("prepare-path-rule-not-a-regex", lambda w, t, m: _prepare_cli(w, t, "--path-rule", "run=(["),
      ["'run'", "not a regular expression"]),
     ("prepare-input-is-a-folder", lambda w, t, m: _cli("prepare", t, "--out", t / "o"),
-     ["is a folder", "EISDIR"]),
+     ["is a folder", "pass the recording files inside it"]),
     ("prepare-missing-input", lambda w, t, m: _cli("prepare", t / "gone.edf", "--out", t / "o"),
      ["gone.edf"]),
     ("prepare-config-bad-yaml", lambda w, t, m: _cli(
