@@ -205,6 +205,7 @@ def run_suite(config_path, out=None, *, group=None, quick=False, tasks=None, res
             if not in_task:  # cross-dataset rows only: no fold-wise pretraining
                 settings["methods"] = {}
             n_splits = task.get("n_splits", config.get("n_splits", 4))
+            related = _same_dataset(config, name)  # left out of `others` with the task
             fingerprint = _fingerprint(dict(settings, task=name, metric=metric, seed=seed,
                                             n_splits=n_splits, sources=sources,
                                             # (only when set: older stores stay valid)
@@ -214,9 +215,9 @@ def run_suite(config_path, out=None, *, group=None, quick=False, tasks=None, res
                                             corpus_seconds=config.get("corpus_window_seconds"),
                                             folders=sorted(folders),
                                             # (only when set: older stores stay valid)
-                                            **({"related": _same_dataset(config, name)}
-                                               if sources and _same_dataset(config, name)
-                                               else {})), [X, y, g])  # fmt: skip
+                                            **({"related": related}
+                                               if sources and related else {})),
+                                       [X, y, g])  # fmt: skip
             store = _SplitStore(out / name / "splits", fingerprint, restart=restart)
             frozen = {}
             # encoders pretrained across datasets: not again when every fold is stored

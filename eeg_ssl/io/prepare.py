@@ -301,20 +301,17 @@ def prepare(
 # ThreadPoolExecutor threads are joined at interpreter exit, also in the pool's worker
 # processes (multiprocessing calls threading._shutdown), so every commit a worker queued
 # is done once the worker pool has shut down.
-_COMMITS = {}  # pid -> (ThreadPoolExecutor, list of pending futures, deque of (tmp, path))
+_COMMITS = {}  # pid -> (list of pending futures, deque of (tmp, path))
 
 
 def _commit_in_background(tmp, path):
-    from concurrent.futures import ThreadPoolExecutor
-
     pid = os.getpid()
-    if pid not in _COMMITS:  # a forked worker gets its own thread
+    if pid not in _COMMITS:  # a forked worker has its own queue (and thread, _thread)
         _COMMITS.clear()
-        _COMMITS[pid] = (ThreadPoolExecutor(1, thread_name_prefix="eeg-ssl-commit"), [],
-                         collections.deque())  # fmt: skip
-    executor, pending, queue = _COMMITS[pid]
+        _COMMITS[pid] = ([], collections.deque())
+    pending, queue = _COMMITS[pid]
     queue.append((tmp, path))
-    pending.append(executor.submit(_commit_queued, queue))
+    pending.append(_thread("commit").submit(_commit_queued, queue))
 
 
 # The SHA-256 of a new shard's source file (1.8 ms for a 2.5 MB EDF file, 7 % of a
@@ -324,13 +321,18 @@ def _commit_in_background(tmp, path):
 _THREADS = {}  # (pid, name) -> ThreadPoolExecutor of one thread
 
 
-def _in_background(name, func):
+def _thread(name):
+    """This process's one-thread executor ``name`` (a forked worker gets its own)."""
     from concurrent.futures import ThreadPoolExecutor
 
     key = (os.getpid(), name)
-    if key not in _THREADS:  # a forked worker gets its own thread
+    if key not in _THREADS:
         _THREADS[key] = ThreadPoolExecutor(1, thread_name_prefix=f"eeg-ssl-{name}")
-    return _THREADS[key].submit(func)
+    return _THREADS[key]
+
+
+def _in_background(name, func):
+    return _thread(name).submit(func)
 
 
 def _commit_queued(queue):
@@ -344,7 +346,7 @@ def _commit_queued(queue):
 
 def _wait_for_commits():
     """Wait for this process's pending commits; re-raise the first failure."""
-    _, pending, _ = _COMMITS.get(os.getpid(), (None, [], None))
+    pending, _ = _COMMITS.get(os.getpid(), ([], None))
     errors = []
     while pending:
         error = pending.pop(0).exception()
