@@ -304,9 +304,11 @@ def _main(argv=None):
             # this process only prepares, then exits: keep freed arrays for the next recording
             retain_freed_memory()
             cfg = _prepare_config(args)
-            manifest = workflow.run_prepare(cfg, args.out, verbose=verbose)
+            # the run record, not the window table: a corpus's table need not fit in memory
+            record = workflow.run_prepare(cfg, args.out, verbose=verbose, return_manifest=False)
             if args.quiet:
-                print(f"Prepared {len(manifest)} windows from {manifest['shard'].nunique()} "
+                n_recordings = sum(rec["n_windows"] > 0 for rec in record["recordings"])
+                print(f"Prepared {record['n_windows']} windows from {n_recordings} "
                       f"recordings into {args.out}")  # fmt: skip
             note = workflow.channel_note(args.out, picks_given="picks" in cfg["recipe"])
             if note and not args.quiet:

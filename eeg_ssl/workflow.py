@@ -147,7 +147,7 @@ def write_resolved(folder, config, *, started=None):
                  started=started)  # fmt: skip
 
 
-def run_prepare(cfg, out, *, verbose=True):
+def run_prepare(cfg, out, *, verbose=True, return_manifest=True):
     cfg = dict(cfg)
     inputs = cfg.pop("inputs", None)
     dataset = cfg.pop("dataset", None)
@@ -167,7 +167,8 @@ def run_prepare(cfg, out, *, verbose=True):
             from eeg_ssl.io.datasets import dataset_recordings
 
             inputs = dataset_recordings(**dataset)
-        manifest = prepare(inputs, out, recipe, verbose=verbose, **cfg)
+        manifest = prepare(inputs, out, recipe, verbose=verbose,
+                           return_manifest=return_manifest, **cfg)  # fmt: skip
         # after: a refused run changes nothing
         write_resolved(out, {"prepare": resolved}, started=started)
         finish_report(out, data=out)

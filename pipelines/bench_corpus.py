@@ -66,12 +66,13 @@ def run_prepare(corpus, out):
     shutil.rmtree(f"{out}_warmup")
     cpu0 = _usage()[0]
     t = time.perf_counter()
-    manifest = prepare(files, out, recipe, n_jobs=1, verbose=False)
+    # the run record, as the `eeg-ssl prepare` command: the window table is not loaded
+    record = prepare(files, out, recipe, n_jobs=1, verbose=False, return_manifest=False)
     seconds = time.perf_counter() - t
     cpu, peak = _usage()
     n_files = sum(1 for _ in Path(out).iterdir())
     size = sum(p.stat().st_size for p in Path(out).iterdir())
-    return dict(recordings=len(files), windows=len(manifest), seconds=seconds,
+    return dict(recordings=len(files), windows=record["n_windows"], seconds=seconds,
                 cpu_seconds=cpu - cpu0, peak_mb=peak, files=n_files, mb=size / 2**20,
                 engine=recipe.engine)  # fmt: skip
 

@@ -12,6 +12,7 @@ import yaml
 
 import eeg_ssl.utils
 from eeg_ssl.cli import main
+from eeg_ssl.io import read_manifest
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -295,7 +296,7 @@ def test_cli_fetch__from_a_local_file_url(tmp_path, sample_dir, capsys):
     assert "Subject99_1.edf" in capsys.readouterr().err
 
 
-def test_cli__mne_at_warning_unless_verbose(tmp_path, sample_dir, monkeypatch):
+def test_cli__mne_at_warning_unless_verbose(tmp_path, sample_dir, monkeypatch, capsys):
     import logging
 
     import mne
@@ -306,6 +307,8 @@ def test_cli__mne_at_warning_unless_verbose(tmp_path, sample_dir, monkeypatch):
     try:
         assert main(["--quiet", "prepare", edf, "--out", str(tmp_path / "a")]) == 0
         assert mne.utils.logger.level == logging.WARNING
+        n_windows = len(read_manifest(tmp_path / "a"))
+        assert f"Prepared {n_windows} windows from 1 recordings" in capsys.readouterr().out
         assert main(["prepare", edf, "--out", str(tmp_path / "b"), "--verbose"]) == 0
         assert mne.utils.logger.level == logging.INFO
     finally:

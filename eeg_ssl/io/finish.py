@@ -10,11 +10,10 @@ import warnings
 
 import mne
 import numpy as np
-import pandas as pd
 
 from ..utils import logger
 from .integrity import file_stamp
-from .manifest import COLUMNS, EXTRA_COLUMNS, write_manifest
+from .manifest import ManifestWriter, read_manifest, read_record
 from .shards import FORMAT_VERSION, read_shard_info
 
 # what _finish reads of a shard's info; the rest (channel names, positions, recipe, ...)
@@ -28,79 +27,93 @@ def _slim(info):
     return {key: info[key] for key in _MANIFEST_KEYS if key in info}
 
 
-def _finish(out_dir, recordings, results, recipe, on_error):
-    """Check consistency across recordings, then write the manifest and record."""
-    columns = COLUMNS + EXTRA_COLUMNS
-    # each column is gathered as one array per recording and concatenated once (a small
-    # DataFrame per recording, then pd.concat, took 116 instead of 44 ms for 140
-    # recordings); repeated values share one object
-    parts, expected, first = {col: [] for col in columns}, None, None
-    for res in results:
-        res.setdefault("n_windows", 0)
-        if res["status"] != "done":
-            warnings.warn(f"Skipped {res['source']!r}: {res['reason']}", stacklevel=3)
-            continue
-        if not (out_dir / res["shard"]).exists():  # its commit failed in a worker process
-            raise OSError(
-                f"Shard {res['shard']!r} of {res['source']!r} was written but could not be "
-                f"synced to disk and renamed in {str(out_dir)!r} (disk full or removed?); "
-                f"fix the disk and run prepare again: finished shards are kept."
-            )
-        info = res.pop("_info", None) or read_shard_info(out_dir / res["shard"])
-        if res.get("warning"):
-            warnings.warn(res["warning"], stacklevel=3)
-        shape = (info["n_chans"], int(info.get("n_times", 0)), round(info["sfreq"], 6))
-        if expected is None:
-            expected, first = shape, res["source"]
-        elif shape != expected:
-            reason = (
-                f"ValueError: its windows are (n_chans, n_times, sfreq) = {shape}, unlike "
-                f"{expected} of {first!r} (mixed sampling rates or montages); set the "
-                f"recipe's 'sfreq' and 'channels' so all recordings match."
-            )
-            if on_error == "raise":
-                raise ValueError(f"Recording {res['source']!r}: {reason}")
-            res.update(status="skipped", reason=reason)
-            warnings.warn(f"Skipped {res['source']!r}: {reason}", stacklevel=3)
-            continue
-        res["n_windows"] = info["n_windows"]
-        # layout for the loaders, which then read the shard without opening HDF5
-        res["windows_offset"] = info["windows_offset"]
-        res["window_shape"] = [int(info["n_chans"]), int(info.get("n_times", 0))]
-        # size, time and checksum, checked when the folder is opened (integrity.py)
-        res.update(file_stamp(out_dir / res["shard"], info.get("checksum")))
-        n = info["n_windows"]
-        starts = np.asarray(info["starts"], dtype=np.int64)
-        # each window's channel mask as a string of 0/1 (one byte per channel), one
-        # string object per distinct mask of the recording
-        mask = np.asarray(info["ch_mask"], dtype=bool).reshape(n, -1)
-        masks = np.where(mask, b"1", b"0").view(f"S{max(mask.shape[1], 1)}").ravel()
-        masks = masks.tolist()
-        texts = {m: m.decode() if mask.shape[1] else "" for m in set(masks)}  # decoded once
-        masks = [texts[m] for m in masks]
-        for col, values in (
-            ("shard", _objects([res["shard"]] * n)), ("row", np.arange(n, dtype=np.int64)),
-            ("subject", _objects(info["subjects"])), ("label", _objects(info["labels"])),
-            ("start_sample", starts), ("start_seconds", starts / info["sfreq"]),
-            ("session", _objects([info["session"]] * n)),
-            ("task", _objects([info["task"]] * n)),
-            ("run", _objects([info["run"]] * n)),
-            ("segment", np.asarray(info["segments"], dtype=np.int64)),
-            ("ch_mask", _objects(masks)),
-        ):  # fmt: skip
-            parts[col].append(values)
-    if parts["shard"]:
-        frame = pd.DataFrame({col: np.concatenate(parts[col]) for col in columns})
-    else:
-        frame = pd.DataFrame(columns=columns)
-    record = dict(format_version=FORMAT_VERSION, recipe=recipe.to_dict(),
-                  recipe_hash=recipe.hash(), recordings=list(results),
-                  n_windows=len(frame), mne_version=mne.__version__)  # fmt: skip
-    write_manifest(out_dir, frame, record)
-    n_done = sum(res["status"] == "done" for res in results)
-    logger.info("Prepared %d windows from %d/%d recordings in %s", len(frame), n_done,
+def _finish(out_dir, recordings, results, recipe, on_error, *, wait=None,
+            return_manifest=True):
+    """Check consistency across recordings, then write the manifest and record.
+
+    ``results`` is consumed once, in input order, as recordings finish: each one's rows
+    are written to the manifest then (:class:`~eeg_ssl.io.manifest.ManifestWriter`) and
+    its per-window metadata dropped, so memory does not grow with the corpus. ``wait``
+    (if given) is called once every result is in, before the shards are checked on disk:
+    it waits for their background commits. Returns the manifest (read back from disk)
+    or, with ``return_manifest=False``, the run record.
+    """
+    writer = ManifestWriter(out_dir)
+    try:
+        kept, expected, first = [], None, None
+        for res in results:
+            kept.append(res)
+            res.setdefault("n_windows", 0)
+            if res["status"] != "done":
+                warnings.warn(f"Skipped {res['source']!r}: {res['reason']}", stacklevel=3)
+                continue
+            info = res.pop("_info", None) or read_shard_info(out_dir / res["shard"])
+            if res.get("warning"):
+                warnings.warn(res["warning"], stacklevel=3)
+            shape = (info["n_chans"], int(info.get("n_times", 0)), round(info["sfreq"], 6))
+            if expected is None:
+                expected, first = shape, res["source"]
+            elif shape != expected:
+                reason = (
+                    f"ValueError: its windows are (n_chans, n_times, sfreq) = {shape}, unlike "
+                    f"{expected} of {first!r} (mixed sampling rates or montages); set the "
+                    f"recipe's 'sfreq' and 'channels' so all recordings match."
+                )
+                if on_error == "raise":
+                    raise ValueError(f"Recording {res['source']!r}: {reason}")
+                res.update(status="skipped", reason=reason)
+                warnings.warn(f"Skipped {res['source']!r}: {reason}", stacklevel=3)
+                continue
+            res["n_windows"] = info["n_windows"]
+            # layout for the loaders, which then read the shard without opening HDF5
+            res["windows_offset"] = info["windows_offset"]
+            res["window_shape"] = [int(info["n_chans"]), int(info.get("n_times", 0))]
+            res["_checksum"] = info.get("checksum")
+            writer.add(_manifest_rows(res["shard"], info))
+        if wait is not None:
+            wait()
+        for res in kept:
+            if res["status"] != "done":
+                continue
+            if not (out_dir / res["shard"]).exists():  # its commit failed in a worker process
+                raise OSError(
+                    f"Shard {res['shard']!r} of {res['source']!r} was written but could not "
+                    f"be synced to disk and renamed in {str(out_dir)!r} (disk full or "
+                    f"removed?); fix the disk and run prepare again: finished shards are kept."
+                )
+            # size, time and checksum, checked when the folder is opened (integrity.py)
+            res.update(file_stamp(out_dir / res["shard"], res.pop("_checksum", None)))
+        record = dict(format_version=FORMAT_VERSION, recipe=recipe.to_dict(),
+                      recipe_hash=recipe.hash(), recordings=kept, n_windows=writer.n_rows,
+                      mne_version=mne.__version__)  # fmt: skip
+        writer.commit(record)
+    except BaseException:
+        writer.discard()
+        raise
+    n_done = sum(res["status"] == "done" for res in kept)
+    logger.info("Prepared %d windows from %d/%d recordings in %s", writer.n_rows, n_done,
                 len(recordings), out_dir)  # fmt: skip
-    return frame
+    return read_manifest(out_dir, check=False) if return_manifest else read_record(out_dir)
+
+
+def _manifest_rows(shard, info):
+    """One recording's manifest rows, ``{column: array}``, from its shard's info."""
+    n = info["n_windows"]
+    starts = np.asarray(info["starts"], dtype=np.int64)
+    # each window's channel mask as a string of 0/1 (one byte per channel), one string
+    # object per distinct mask of the recording
+    mask = np.asarray(info["ch_mask"], dtype=bool).reshape(n, -1)
+    masks = np.where(mask, b"1", b"0").view(f"S{max(mask.shape[1], 1)}").ravel().tolist()
+    texts = {m: m.decode() if mask.shape[1] else "" for m in set(masks)}  # decoded once
+    return {
+        "shard": _objects([shard] * n), "row": np.arange(n, dtype=np.int64),
+        "subject": _objects(info["subjects"]), "label": _objects(info["labels"]),
+        "start_sample": starts, "start_seconds": starts / info["sfreq"],
+        "session": _objects([info["session"]] * n), "task": _objects([info["task"]] * n),
+        "run": _objects([info["run"]] * n),
+        "segment": np.asarray(info["segments"], dtype=np.int64),
+        "ch_mask": _objects([texts[m] for m in masks]),
+    }  # fmt: skip
 
 
 def _objects(values):

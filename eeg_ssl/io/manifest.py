@@ -15,6 +15,7 @@ import json
 import os
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 MANIFEST_NAME = "manifest.csv"
@@ -38,25 +39,91 @@ def atomic_write_text(path, text):
         raise
 
 
+class ManifestWriter:
+    """Write ``manifest.csv`` in parts as recordings finish, then commit it with its record.
+
+    The rows go to a temporary file (in chunks of ``chunk_rows``) and are hashed as they
+    are written, so preparing a corpus holds one chunk of rows in memory, not the whole
+    table (0.36 KB per window when it was gathered first: 17 GB at TUH's 48 M windows).
+    :meth:`commit` syncs the table, renames it into place and writes ``prepare.json``
+    with its checksum and row count; :meth:`discard` removes the temporary file. The text
+    is the same as one ``DataFrame.to_csv`` of the whole table (tested).
+    """
+
+    def __init__(self, folder, *, chunk_rows=100_000):
+        from .integrity import _hasher
+
+        self.folder = Path(folder)
+        self.chunk_rows = int(chunk_rows)
+        self.n_rows = 0
+        self._hasher = _hasher()
+        self._parts, self._pending = [], 0
+        self._tmp = self.folder / f".{MANIFEST_NAME}.{os.getpid()}.tmp"
+        self._fid = open(self._tmp, "w", newline="")
+        self._write(",".join(COLUMNS + EXTRA_COLUMNS) + "\n")
+
+    def _write(self, text):
+        self._fid.write(text)
+        self._hasher.update(text.encode())
+
+    def add(self, columns):
+        """Queue one recording's rows: ``{column: array of n values}`` for every column."""
+        n = len(columns["shard"])
+        if n:
+            self._parts.append(columns)
+            self._pending += n
+            self.n_rows += n
+        if self._pending >= self.chunk_rows:
+            self._flush()
+
+    def _flush(self):
+        if not self._parts:
+            return
+        names = COLUMNS + EXTRA_COLUMNS
+        frame = pd.DataFrame({c: np.concatenate([p[c] for p in self._parts]) for c in names})
+        self._write(frame.to_csv(index=False, header=False))
+        self._parts, self._pending = [], 0
+
+    def commit(self, record):
+        """Put the table in place, then ``prepare.json`` (``record`` + the table's checksum)."""
+        self._flush()
+        self._fid.flush()
+        os.fsync(self._fid.fileno())
+        self._fid.close()
+        os.replace(self._tmp, self.folder / MANIFEST_NAME)
+        from .integrity import CHECKSUM_ALGORITHM
+
+        checksum = f"{CHECKSUM_ALGORITHM}:{self._hasher.hexdigest()}"
+        record = dict(record, manifest=dict(checksum=checksum, n_rows=self.n_rows))
+        atomic_write_text(self.folder / RECORD_NAME,
+                          json.dumps(record, indent=2, sort_keys=True))  # fmt: skip
+        return record
+
+    def discard(self):
+        """Drop the unfinished table (an error stopped the preparation)."""
+        if not self._fid.closed:
+            self._fid.close()
+        self._tmp.unlink(missing_ok=True)
+
+
 def write_manifest(folder, rows, record):
     """Write ``manifest.csv`` (window rows) and ``prepare.json`` (run record) atomically.
 
     The record gets ``manifest``: the checksum and row count of ``manifest.csv``,
     which :func:`read_manifest` checks.
     """
-    from .integrity import bytes_checksum
-
-    folder = Path(folder)
     frame = (
         rows
         if isinstance(rows, pd.DataFrame)
         else pd.DataFrame(rows, columns=COLUMNS + EXTRA_COLUMNS)
     )
-    text = frame.to_csv(index=False)
-    record = dict(record, manifest=dict(checksum=bytes_checksum(text.encode()),
-                                        n_rows=len(frame)))  # fmt: skip
-    atomic_write_text(folder / MANIFEST_NAME, text)
-    atomic_write_text(folder / RECORD_NAME, json.dumps(record, indent=2, sort_keys=True))
+    writer = ManifestWriter(folder)
+    try:
+        writer.add({col: frame[col].to_numpy() for col in COLUMNS + EXTRA_COLUMNS})
+        writer.commit(record)
+    except BaseException:
+        writer.discard()
+        raise
     return frame
 
 

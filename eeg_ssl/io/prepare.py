@@ -193,6 +193,7 @@ def prepare(
     chunk_windows=DEFAULT_CHUNK_WINDOWS,
     overwrite=False,
     verbose=None,
+    return_manifest=True,
 ):
     """Prepare recordings into a folder of HDF5 shards with a manifest.
 
@@ -241,11 +242,16 @@ def prepare(
         :func:`~eeg_ssl.io.integrity.check_output_folder`).
     verbose : bool | str | None
         Progress bar and log level.
+    return_manifest : bool
+        Return the manifest (read back from ``manifest.csv``); ``False`` returns the
+        run record of ``prepare.json`` instead, for corpora whose table is too large to
+        hold in memory (the ``eeg-ssl prepare`` command does so).
 
     Returns
     -------
-    manifest : pandas.DataFrame
-        One row per window.
+    manifest : pandas.DataFrame | dict
+        One row per window (``return_manifest=False``: the run record, with
+        ``n_windows`` and one entry per recording).
     """
     check_option("on_error", on_error, ["raise", "warn"])
     n_jobs = check_n_jobs(n_jobs)
@@ -280,15 +286,20 @@ def prepare(
                       chunk_windows=chunk_windows, verbose=verbose)  # fmt: skip
     bar = dict(desc="prepare", unit="rec", total=len(recordings),
                disable=not progress_enabled(verbose))  # fmt: skip
+    # each recording's manifest rows are written as it finishes (_finish consumes the
+    # results one by one), so memory stays flat however large the corpus
     if n_jobs == 1 or len(recordings) == 1:
+        results = (_prepare_one(rec, **job_kwargs) for rec in tqdm(recordings, **bar))
         try:
-            results = [_prepare_one(rec, **job_kwargs) for rec in tqdm(recordings, **bar)]
+            return _finish(out_dir, recordings, results, recipe, on_error,
+                           wait=_wait_for_commits, return_manifest=return_manifest)  # fmt: skip
         finally:
             _wait_for_commits()  # also when a recording raised: what was written lands
-    else:
-        # the pool's workers finish their commits before they exit, i.e. before this returns
-        results = list(tqdm(_parallel_map(_prepare_one, recordings, n_jobs, job_kwargs), **bar))
-    return _finish(out_dir, recordings, results, recipe, on_error)
+    # the pool's workers finish their commits before they exit, i.e. before the last
+    # result arrives
+    results = tqdm(_parallel_map(_prepare_one, recordings, n_jobs, job_kwargs), **bar)
+    return _finish(out_dir, recordings, results, recipe, on_error,
+                   return_manifest=return_manifest)  # fmt: skip
 
 
 # Background commits: a shard's fsync (waiting for the disk, ~5-10 ms per recording here)

@@ -162,3 +162,14 @@ def test_prepare__only_worker_processes_retain_freed_memory(tmp_path, sample_dir
     # the caller's process is never changed; each worker process applies it once
     assert str(os.getpid()) not in pids
     assert len(pids) == (0 if n_jobs == 1 else n_jobs)
+
+
+def test_prepare__return_manifest_false_returns_the_record(tmp_path):
+    paths = [_sim_edf(tmp_path / "in", f"sub-0{i}_eeg.edf") for i in (1, 2)]
+    record = prepare(paths, tmp_path / "out", Recipe(sfreq=None), return_manifest=False)
+    assert record == read_record(tmp_path / "out")
+    manifest = read_manifest(tmp_path / "out")  # the table written in parts passes its check
+    assert record["n_windows"] == len(manifest) == sum(r["n_windows"] for r in record["recordings"])
+    assert list(manifest["shard"].unique()) == [r["shard"] for r in record["recordings"]]
+    again = prepare(paths, tmp_path / "out", Recipe(sfreq=None))  # resumed: same table
+    pd.testing.assert_frame_equal(again, manifest)
