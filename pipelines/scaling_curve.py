@@ -39,6 +39,17 @@ must finish in ~25 min):
 Run from the repository root (the real run; ``--quick``: a smoke run in seconds):
 
     OMP_NUM_THREADS=1 MKL_NUM_THREADS=1 python pipelines/scaling_curve.py --threads 1
+
+Rerun 2 (written before it ran, 2026-12-07, thirteenth session). The first run's
+pretraining views were not seeded (``build_method`` got no ``random_state``; fixed in
+the twelfth session), so its curve was one unrepeatable draw per size. The rerun keeps
+every choice above and adds one: two pretraining seeds per size (``--pretrain-seeds 2``:
+seeds 0 and 1 for weights, views and order; the subsets stay seed 0's), each against
+the random-weights encoder of its own seed, averaged within each subject. Selection
+group only, run once; it replaces the first run's figure, which stays in the notebook:
+
+    OMP_NUM_THREADS=1 MKL_NUM_THREADS=1 python pipelines/scaling_curve.py --threads 1 \
+        --pretrain-seeds 2 --out runs/benchmarks/scaling-2
 """
 
 from __future__ import annotations
@@ -97,7 +108,7 @@ def corpus_without(task, corpus_dir):
 def task_curve(task, task_folder, corpus_folders, *, hours, method="spectral_prediction",
                encoder_params=None, pretrain_params=None, n_splits=4, fractions=FRACTIONS,
                seeds=(0, 1, 2), window_seconds=2.0, passes=1.0, random_state=0,
-               verbose=None):  # fmt: skip
+               pretrain_seeds=1, verbose=None):  # fmt: skip
     """The SSL gain of one task at each pretraining size; a :func:`gain_table` frame.
 
     Parameters
@@ -114,6 +125,11 @@ def task_curve(task, task_folder, corpus_folders, *, hours, method="spectral_pre
     passes : float
         Window draws per size, as a multiple of the largest size (the same for every
         size: small subsets are repeated).
+    pretrain_seeds : int
+        Pretrainings per size, with seeds ``random_state + k`` (weights, views, order;
+        the subsets stay those of ``random_state``), each against the same encoder
+        with random weights of that seed; the scores of the seeds are averaged within
+        each subject before the pairing, so one row per size reports their mean gain.
 
     Returns
     -------
@@ -134,42 +150,47 @@ def task_curve(task, task_folder, corpus_folders, *, hours, method="spectral_pre
     draws = int(round(passes * max(len(s) for s in subsets)))  # the same for every size
     params = dict(pretrain_params or {})
 
-    def build():
-        with seeded(random_state):
+    def build(seed):
+        with seeded(seed):
             return build_encoder(CORPUS_ENCODER, n_chans=len(ch_names), n_times=n_times,
                                  sfreq=sfreq, ch_names=ch_names,
                                  **dict(encoder_params or {}))  # fmt: skip
 
-    frozen = {
-        f"random_weights[{CORPUS_ENCODER}]": (
+    # model "<name>#k" is pretraining seed k; the "#k" is dropped before the gains
+    frozen, facts = {}, {}
+    for k in range(int(pretrain_seeds)):
+        seed = random_state + k
+        frozen[f"random_weights[{CORPUS_ENCODER}]#{k}"] = (
             "baseline",
-            ChannelMappedEmbedding(build(), ch_names, window_names, crop=n_times),
+            ChannelMappedEmbedding(build(seed), ch_names, window_names, crop=n_times),
         )
-    }
-    facts = {}
-    for subset in subsets:
-        name = f"{method}[{len(subset) * seconds / 3600:.3g} h]"
-        # a small subset repeated up to `draws` windows: one epoch of `draws` draws
-        dataset = torch.utils.data.Subset(corpus, np.resize(subset, draws).tolist())
-        encoder = build()
-        with seeded(random_state):
-            ssl = build_method(method, encoder, random_state=random_state)
-        start = time.perf_counter()
-        logger.info("%s: pretraining %s on %d windows (%d draws) of %s", task, method,
-                    len(subset), draws, sorted(corpus_folders))  # fmt: skip
-        pretrain(ssl, dataset, epochs=1, batch_size=min(params.get("batch_size", 64), draws),
-                 lr=params.get("lr", 1e-3), weight_decay=params.get("weight_decay", 1e-4),
-                 random_state=random_state, verbose=verbose)  # fmt: skip
-        facts[name] = dict(windows=len(subset), hours=len(subset) * seconds / 3600,
-                           draws=draws, pretrain_seconds=time.perf_counter() - start)  # fmt: skip
-        logger.info("%s: %s pretrained in %.0f s", task, name, facts[name]["pretrain_seconds"])
-        frozen[name] = ("ssl", ChannelMappedEmbedding(encoder, ch_names, window_names,
-                                                      crop=n_times))  # fmt: skip
+        for subset in subsets:
+            name = f"{method}[{len(subset) * seconds / 3600:.3g} h]"
+            # a small subset repeated up to `draws` windows: one epoch of `draws` draws
+            dataset = torch.utils.data.Subset(corpus, np.resize(subset, draws).tolist())
+            encoder = build(seed)
+            with seeded(seed):
+                ssl = build_method(method, encoder, random_state=seed)
+            start = time.perf_counter()
+            logger.info("%s: pretraining %s on %d windows (%d draws) of %s, seed %d", task,
+                        method, len(subset), draws, sorted(corpus_folders), seed)  # fmt: skip
+            pretrain(ssl, dataset, epochs=1, batch_size=min(params.get("batch_size", 64), draws),
+                     lr=params.get("lr", 1e-3), weight_decay=params.get("weight_decay", 1e-4),
+                     random_state=seed, verbose=verbose)  # fmt: skip
+            spent = time.perf_counter() - start
+            facts.setdefault(name, dict(windows=len(subset), hours=len(subset) * seconds / 3600,
+                                        draws=draws, pretrain_seconds=0.0,
+                                        pretrain_seeds=int(pretrain_seeds)))  # fmt: skip
+            facts[name]["pretrain_seconds"] += spent / int(pretrain_seeds)
+            logger.info("%s: %s pretrained in %.0f s", task, name, spent)
+            frozen[f"{name}#{k}"] = ("ssl", ChannelMappedEmbedding(encoder, ch_names, window_names,
+                                                                   crop=n_times))  # fmt: skip
     X, y, groups, classes, sfreq_task = load_labelled(task_folder)
     scores, _ = run_task(X, y, groups, sfreq=sfreq_task, n_splits=n_splits, methods={},
                          baselines=("band_power",), fractions=fractions, seeds=seeds, frozen=frozen,
                          class_names=classes, random_state=random_state, name=task,
                          verbose=verbose)  # fmt: skip
+    scores = scores.assign(model=scores["model"].str.replace(r"#\d+$", "", regex=True))
     gains = gain_table(scores, task=task, metric="subject")
     extra = pd.DataFrame([facts[m] for m in gains["model"]], index=gains.index)
     return pd.concat([gains, extra], axis=1)
@@ -239,6 +260,12 @@ def main(argv=None):
     parser.add_argument("--png", default=str(ROOT / "docs" / "images" / "scaling-curve.png"))
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument(
+        "--pretrain-seeds",
+        type=int,
+        default=1,
+        help="pretrainings per size (seeds 0..N-1), averaged within each subject",
+    )
+    parser.add_argument(
         "--quick", action="store_true", help="smoke run: tiny encoder, 2 folds, one probe seed"
     )
     args = parser.parse_args(argv)
@@ -263,7 +290,7 @@ def main(argv=None):
             pretrain_params={"batch_size": args.batch_size},
             n_splits=2 if args.quick else spec.get("n_splits", suite.get("n_splits", 4)),
             seeds=[0] if args.quick else suite.get("seeds", [0, 1, 2]), passes=args.passes,
-            random_state=seed, verbose=False))  # fmt: skip
+            random_state=seed, pretrain_seeds=args.pretrain_seeds, verbose=False))  # fmt: skip
         table = pd.concat(tables, ignore_index=True)
         out = Path(args.out)
         out.mkdir(parents=True, exist_ok=True)

@@ -87,3 +87,18 @@ def test_main__missing_folders_are_named(tmp_path):
     with pytest.raises(FileNotFoundError, match="--prepared"):
         _script.main(["--quick", "--tasks", "eegmat", "--prepared", str(tmp_path),
                       "--corpus", str(tmp_path)])  # fmt: skip
+
+
+def test_main__pretrain_seeds_are_averaged_into_one_row_per_size(folders, tmp_path):
+    argv = ["--quick", "--tasks", "eegmat", "--hours", "0.005", "--passes", "1",
+            "--batch-size", "8", "--prepared", str(folders / "prepared"),
+            "--corpus", str(folders / "corpus"), "--png", str(tmp_path / "c.png")]  # fmt: skip
+    assert _script.main([*argv, "--out", str(tmp_path / "one")]) == 0
+    assert _script.main([*argv, "--out", str(tmp_path / "two"), "--pretrain-seeds", "2"]) == 0
+    one = pd.read_csv(tmp_path / "one" / "scaling.csv")
+    two = pd.read_csv(tmp_path / "two" / "scaling.csv")
+    assert len(two) == len(one) == 2 and (two["pretrain_seeds"] == 2).all()
+    assert (two["gain_n"] == 4).all() and "#" not in "".join(two["model"])
+    assert np.allclose(two["gain_diff"], two["pretrained"] - two["random_weights"])
+    # seed 1's encoders enter the means: the scores differ from seed 0's alone
+    assert not np.allclose(two["random_weights"], one["random_weights"])
