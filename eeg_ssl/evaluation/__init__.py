@@ -1,5 +1,6 @@
 """scikit-learn estimators over encoders, probes, evaluation metrics and the benchmark."""
 
+from .calibration import calibrate_norm_statistics
 from .classifier import SSLClassifier
 from .embedding import EmbeddingTransformer, as_windows, embed_windows
 from .features import (
@@ -32,6 +33,7 @@ __all__ = [
     "SSLClassifier",
     "SSLPretrainer",
     "as_windows",
+    "calibrate_norm_statistics",
     "check_disjoint_subjects",
     "embed_windows",
     "embedding_map",

@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 
 from ..utils import logger
+from .calibration import calibrate_norm_statistics
 from .classifier import SSLClassifier
 from .embedding import EmbeddingTransformer
 from .features import LogBandPower, filter_bank_features, riemann_features, xdawn_features
@@ -36,7 +37,7 @@ from .tables import (  # noqa: F401 - the benchmark's tables, importable from he
 #: Baselines measured in every run, by name.
 BASELINES = ("random_weights", "band_power", "riemann", "supervised")
 #: Baselines measured only when listed (``xdawn``: for event-related tasks).
-OPTIONAL_BASELINES = ("xdawn", "filter_bank")
+OPTIONAL_BASELINES = ("xdawn", "filter_bank", "random_calibrated")
 
 
 def _frozen_rows(name, kind, transformer, data, *, fractions, seeds, probes, fit_X=None):
@@ -191,7 +192,9 @@ def benchmark_split(X_train, y_train, g_train, X_test, y_test, g_test, *, sfreq,
         (``epochs``, ``lr``, ``batch_size``, ``weight_decay``) plus ``min_steps``: fits on
         few labels get more epochs so that each takes at least that many steps.
     baselines : sequence of str
-        Subset of :data:`BASELINES` and :data:`OPTIONAL_BASELINES`.
+        Subset of :data:`BASELINES` and :data:`OPTIONAL_BASELINES`. ``"random_calibrated"``
+        is the random-weights encoder with its batch-norm statistics estimated on the
+        pretraining windows (:func:`~eeg_ssl.evaluation.calibrate_norm_statistics`).
     fractions, seeds
         Label fractions of the training windows and the seeds of their subsets.
     probes : sequence of "linear" | "knn"
@@ -301,6 +304,24 @@ def benchmark_split(X_train, y_train, g_train, X_test, y_test, g_test, *, sfreq,
         frames.append(frame)
         timings.append(timing)
         encoders["random_weights"] = transformer
+    if "random_calibrated" in baselines:
+        # the same random weights with batch-norm statistics of the pretraining windows
+        # (no gradient): separates what pretraining learns in the weights from the
+        # normalisation it also brings (eeg_ssl/evaluation/calibration.py)
+        transformer = EmbeddingTransformer(encoder, encoder_params=encoder_params,
+                                           random_state=random_state, device=device,
+                                           verbose=verbose).fit(X_train)  # fmt: skip
+        start = time.perf_counter()
+        calibrate_norm_statistics(transformer.encoder_, transformer._transform_windows(fit_X),
+                                  batch_size=transformer.batch_size,
+                                  device=transformer.device_)  # fmt: skip
+        spent = time.perf_counter() - start
+        frame, timing = _frozen_rows("random_calibrated", "baseline", _Fitted(transformer),
+                                     data, **sweep)  # fmt: skip
+        frames.append(frame)
+        timings.append(dict(timing, fit_seconds=timing["fit_seconds"] + spent,
+                            seconds=timing["seconds"] + spent))  # fmt: skip
+        encoders["random_calibrated"] = transformer
     for name, transformer in (("band_power", lambda: LogBandPower(sfreq)),
                               ("riemann", riemann_features),
                               ("filter_bank", lambda: filter_bank_features(sfreq))):  # fmt: skip

@@ -18,6 +18,7 @@ _BASELINE_LABELS = {
     "supervised": "supervised from scratch",
     "xdawn": "Xdawn covariances + tangent space",
     "filter_bank": "filter-bank covariances + tangent space",
+    "random_calibrated": "random weights, batch norm fitted to the pretraining windows",
 }
 #: Classical pipelines, of which the best at each label fraction is the reference.
 CLASSICAL = ("band_power", "riemann", "filter_bank", "xdawn")
