@@ -184,12 +184,15 @@ def run_suite(config_path, out=None, *, group=None, quick=False, tasks=None, res
                 continue
             from .benchmark_runner import load_labelled
 
-            X, y, g, classes, sfreq = load_labelled(folder)
+            # positions (recording, start) let methods that draw windows within a
+            # recording run (relative positioning, ...); the others ignore them
+            X, y, g, classes, sfreq, positions = load_labelled(folder, return_positions=True)
             max_windows = config.get("max_windows")
             if max_windows is not None and len(X) > max_windows:  # quick: a random subset
                 keep = np.sort(np.random.default_rng(seed).choice(len(X), int(max_windows),
                                                                   replace=False))  # fmt: skip
                 X, y, g = X[keep], y[keep], g[keep]
+                positions = tuple(p[keep] for p in positions)
             if task.get("align", config.get("align")) == "subject":
                 # each subject (group) re-centred by its own windows, label-free, before
                 # the folds (held-out subjects too, transductively), for every model
@@ -229,7 +232,7 @@ def run_suite(config_path, out=None, *, group=None, quick=False, tasks=None, res
                 X, y, g, sfreq=sfreq, n_splits=n_splits, metric=metric, class_names=classes,
                 random_state=seed, store=store, name=name, frozen=frozen, verbose=verbose,
                 pretrain_on=in_task or ["train"], n_jobs=n_jobs,
-                threads=int(config.get("threads", 1)),
+                threads=int(config.get("threads", 1)), positions=positions,
                 **settings,
             )  # fmt: skip
             scores = scores.assign(task=name)

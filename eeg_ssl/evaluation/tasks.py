@@ -92,7 +92,7 @@ def run_task(X, y, groups, *, sfreq, folds=None, n_splits=4, metric="subject", m
              baselines=BASELINES, fractions=FRACTIONS, seeds=(0, 1, 2), probes=("linear",),
              X_unlabelled=None, max_pretrain_windows=None, frozen=None, class_names=None,
              pretrain_on=("train",), random_state=0, store=None, name="task", n_jobs=1,
-             threads=1, verbose=None):  # fmt: skip
+             threads=1, positions=None, positions_unlabelled=None, verbose=None):  # fmt: skip
     """Benchmark SSL methods and baselines on one task, given as arrays.
 
     Parameters
@@ -136,6 +136,13 @@ fractions, seeds, probes, max_pretrain_windows
         the scores do not depend on it.
     threads : int
         Threads for torch and BLAS in each fold's process (``n_jobs > 1``).
+    positions : tuple of ndarray | None
+        ``(recordings, start_seconds)`` of every window of ``X``, for methods that draw
+        windows within recordings (``relative_positioning``, ``temporal_shuffling``,
+        ``cpc``); each fold passes its pretraining windows' entries. Other methods
+        train exactly as without them.
+    positions_unlabelled : tuple of ndarray | None
+        The same for ``X_unlabelled`` (required with ``positions`` when it is given).
     verbose : bool | str | None
         Level of the progress log (one line per fold, model and supervised fit).
 
@@ -160,6 +167,18 @@ fractions, seeds, probes, max_pretrain_windows
         folds = task_folds(y, groups, n_splits=n_splits, metric=metric,
                            random_state=random_state)  # fmt: skip
     folds = _check_folds(list(folds), groups, len(X))
+    if positions is not None:
+        recordings, starts = (np.asarray(a) for a in positions)
+        if not len(recordings) == len(starts) == len(X):
+            raise ValueError(
+                f"'positions' must hold one recording and one start time per window: "
+                f"{len(X)} windows, got {len(recordings)} and {len(starts)}."
+            )
+        if X_unlabelled is not None and positions_unlabelled is None:
+            raise ValueError(
+                "'positions' is given but 'positions_unlabelled' is not: pass the "
+                "(recordings, start_seconds) of the X_unlabelled windows too."
+            )
     methods = {"simclr": {}} if methods is None else methods
     pretrain_on = list(pretrain_on)
     bad = sorted(set(pretrain_on) - {"train", "dataset"})
@@ -192,7 +211,12 @@ fractions, seeds, probes, max_pretrain_windows
         def fold_jobs():  # each fold's windows copied when its turn comes, not all at once
             for k, train, test, g_test in jobs:
                 data = (X[train], y[train], groups[train], X[test], y[test], g_test)
-                yield k, dict(common, data=data)
+                where = {}
+                if positions is not None:
+                    where = dict(positions=(recordings[train], starts[train]),
+                                 positions_test=(recordings[test], starts[test]),
+                                 positions_unlabelled=positions_unlabelled)  # fmt: skip
+                yield k, dict(common, data=data, **where)
 
         def finished(k, tables, seconds):
             results[k] = tables
@@ -220,17 +244,26 @@ def _run_fold(job):
     k, job = job
     data, split, methods = job["data"], job["split"], job["methods"]
     pretrain_on, fractions = job["pretrain_on"], split["fractions"]
+    positions, extra_positions = job.get("positions"), job.get("positions_unlabelled")
     scores, timings, invariance = benchmark_split(
         *data, methods=methods if "train" in pretrain_on else {}, baselines=job["baselines"],
-        X_unlabelled=job["X_unlabelled"], **split,
+        X_unlabelled=job["X_unlabelled"], positions=positions,
+        positions_unlabelled=extra_positions, **split,
     )  # fmt: skip
     if "dataset" in pretrain_on and methods:
         # transductive: the held-out subjects' windows join the pretraining set (labels
         # unused); the baselines ran above and are not repeated
         X_test, extra = data[3], job["X_unlabelled"]
         more = X_test if extra is None else np.concatenate([X_test, extra])
+        more_positions = None
+        if positions is not None:
+            parts = [job["positions_test"]] + ([extra_positions] if extra is not None else [])
+            more_positions = tuple(np.concatenate([np.asarray(p[i]) for p in parts])
+                                   for i in range(2))  # fmt: skip
         ssl, ssl_timings, _ = benchmark_split(*data, methods=methods, baselines=[],
-                                              X_unlabelled=more, **split)  # fmt: skip
+                                              X_unlabelled=more, positions=positions,
+                                              positions_unlabelled=more_positions,
+                                              **split)  # fmt: skip
         for frame in (ssl, ssl_timings):
             frame["model"] = frame["model"].astype(str) + "[dataset]"
         scores = pd.concat([scores, ssl], ignore_index=True)

@@ -91,6 +91,54 @@ def test_run_task__dataset_source_pretrains_on_held_out_windows_too(windows, mon
         run_task(X, y, g, sfreq=64.0, folds=folds, pretrain_on=("others",), **TINY)
 
 
+def _positions(g):
+    """Each subject one recording, windows 2 s apart."""
+    starts = np.zeros(len(g))
+    for s in set(g):
+        starts[g == s] = 2.0 * np.arange((g == s).sum())
+    return np.char.add("rec", np.asarray(g).astype(str)), starts
+
+
+def test_run_task__positions_let_relative_positioning_run(windows, monkeypatch):
+    import eeg_ssl.evaluation.tasks as tasks
+
+    X, y, g = windows
+    folds = list(GroupKFold(2).split(X, y, g))
+    recordings, starts = _positions(g)
+    seen = []
+
+    def spy(*args, **kwargs):
+        seen.append((kwargs["positions"], kwargs["positions_unlabelled"], kwargs["X_unlabelled"]))
+        return benchmark_split(*args, **kwargs)
+
+    benchmark_split = tasks.benchmark_split
+    monkeypatch.setattr(tasks, "benchmark_split", spy)
+    methods = {"relative_positioning": {"method_params": {"tau_pos": 4.0, "tau_neg": 8.0}}}
+    scores, _ = run_task(X, y, g, sfreq=64.0, folds=folds, fractions=(1.0,), baselines=(),
+                         positions=(recordings, starts), pretrain_on=("train", "dataset"),
+                         **dict(TINY, methods=methods))  # fmt: skip
+    assert set(scores["model"]) == {"relative_positioning", "relative_positioning[dataset]"}
+    train, test = folds[0]
+    (pos, extra, none), (pos_dataset, more, held_out) = seen[:2]
+    assert none is None and extra is None and np.array_equal(pos[1], starts[train])
+    assert np.array_equal(pos_dataset[0], recordings[train])
+    # transductive: the held-out windows join with their own positions
+    assert len(held_out) == len(test) and np.array_equal(more[0], recordings[test])
+    with pytest.raises(ValueError, match="one recording and one start time per window"):
+        run_task(X, y, g, sfreq=64.0, positions=(recordings[:3], starts[:3]), **TINY)
+    with pytest.raises(ValueError, match="'positions_unlabelled' is not"):
+        run_task(X, y, g, sfreq=64.0, positions=(recordings, starts), X_unlabelled=X[:4], **TINY)
+
+
+def test_run_task__positions_change_nothing_for_other_methods(windows):
+    X, y, g = windows
+    kwargs = dict(sfreq=64.0, n_splits=2, fractions=(1.0,), baselines=("random_weights",),
+                  **TINY)  # fmt: skip
+    without, _ = run_task(X, y, g, **kwargs)
+    with_positions, _ = run_task(X, y, g, positions=_positions(g), **kwargs)
+    pd.testing.assert_frame_equal(without, with_positions)
+
+
 def test_run_task__folds_in_processes_equal_folds_in_turn(windows, tmp_path):
     from eeg_ssl.evaluation.benchmark_runner import _SplitStore
 
