@@ -214,7 +214,10 @@ def plot_curve(table, path):
     ax.set_xscale("log")
     ax.set_xlabel("hours of unlabelled pretraining EEG (other datasets only)")
     ax.set_ylabel("SSL gain (balanced accuracy)")
-    ax.set_title("Pretrained minus random weights, paired per subject (± s.e.)", fontsize=10)
+    seeds = int(table["pretrain_seeds"].max()) if "pretrain_seeds" in table else 1
+    mean_of = f"; mean of {seeds} pretraining seeds" if seeds > 1 else ""
+    ax.set_title(f"Pretrained minus random weights, paired per subject (± s.e.{mean_of})",
+                 fontsize=10)  # fmt: skip
     ax.legend(fontsize=8)
     save_figure(fig, path, dpi=110)  # atomic
 
