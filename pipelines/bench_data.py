@@ -207,9 +207,9 @@ def run_profile(files, out, engine, lean=True):
     from eeg_ssl.io import Recipe
     from eeg_ssl.utils import retain_freed_memory
 
-    prep, recipe_mod, sources = (
+    prep, recipe_mod, sources, background, finish, manifest_mod = (
         importlib.import_module(f"eeg_ssl.io.{name}")
-        for name in ("prepare", "preprocessing", "sources")
+        for name in ("prepare", "preprocessing", "sources", "background", "finish", "manifest")
     )
     retain_freed_memory()
     totals, originals = {}, []
@@ -239,10 +239,13 @@ def run_profile(files, out, engine, lean=True):
     wrap(prep, "preprocess", "preprocess, all steps")
     wrap(prep, "window_preprocessed", "windowing")
     wrap(prep, "write_shard", "HDF5 write (write_shard)")
-    wrap(prep, "commit_files", "fsync + rename (background thread, overlaps)")
-    wrap(sources, "file_sha256", "sha256 of the file")
+    wrap(background, "commit_files", "fsync + rename (background thread, overlaps)")
+    wrap(sources, "file_sha256", "sha256 of the file (background thread, overlaps)")
     wrap(prep, "_wait_for_commits", "wait for the last fsyncs")
-    wrap(prep, "_finish", "manifest + prepare.json (2 fsyncs)")
+    # the manifest is written as recordings finish: its rows, then the commit at the end
+    wrap(finish, "_manifest_rows", "manifest rows")
+    wrap(manifest_mod.ManifestWriter, "add", "manifest: queue / write rows")
+    wrap(manifest_mod.ManifestWriter, "commit", "manifest + prepare.json (2 fsyncs)")
     recipe = Recipe(picks=("eeg",), l_freq=0.5, h_freq=40.0, sfreq=128.0, window_seconds=2.0,
                     engine=engine)  # fmt: skip
     try:

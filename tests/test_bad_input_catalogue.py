@@ -467,7 +467,8 @@ def _failing_commit(code):
 
 
 def _disk_fault(w, t, m, code):
-    prepare_module = importlib.import_module("eeg_ssl.io.prepare")  # not eeg_ssl.io.prepare()
+    # prepare's background commits (eeg_ssl.io.background) call shards.commit_files
+    background = importlib.import_module("eeg_ssl.io.background")
     failing = _failing_commit(code)
 
     def commit_files(pairs):  # prepare commits its shards in batches; a failure removes all
@@ -475,10 +476,7 @@ def _disk_fault(w, t, m, code):
             Path(tmp).unlink(missing_ok=True)
         failing(*pairs[0])
 
-    if hasattr(prepare_module, "commit_files"):
-        m.setattr(prepare_module, "commit_files", commit_files)
-    else:  # one commit per shard
-        m.setattr(prepare_module, "commit_file", failing)
+    m.setattr(background, "commit_files", commit_files)
     return _prepare_cli(w, t)
 
 

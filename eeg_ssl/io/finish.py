@@ -27,8 +27,7 @@ def _slim(info):
     return {key: info[key] for key in _MANIFEST_KEYS if key in info}
 
 
-def _finish(out_dir, recordings, results, recipe, on_error, *, wait=None,
-            return_manifest=True):
+def _finish(out_dir, recordings, results, recipe, on_error, *, wait=None, return_manifest=True):
     """Check consistency across recordings, then write the manifest and record.
 
     ``results`` is consumed once, in input order, as recordings finish: each one's rows

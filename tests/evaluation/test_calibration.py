@@ -38,7 +38,9 @@ def test_calibrate__statistics_of_the_windows_weights_unchanged():
     torch.testing.assert_close(norm.running_var, inputs.var(dim=(0, 2), unbiased=True),
                                rtol=1e-4, atol=1e-4)  # fmt: skip
     assert not encoder.training and not any(m.training for m in encoder.modules())
-    assert [m.momentum for m in encoder.modules() if isinstance(m, torch.nn.BatchNorm1d)] == momenta
+    assert [
+        m.momentum for m in encoder.modules() if isinstance(m, torch.nn.BatchNorm1d)
+    ] == momenta
     for key, value in encoder.state_dict().items():
         if key in weights:
             torch.testing.assert_close(value, weights[key], rtol=0, atol=0)

@@ -141,8 +141,8 @@ def test_prepare__only_worker_processes_retain_freed_memory(tmp_path, sample_dir
     import importlib
     import multiprocessing
 
-    # the module, not the function of the same name that eeg_ssl.io exports
-    prepare_module = importlib.import_module("eeg_ssl.io.prepare")
+    # the module that starts the worker processes (eeg_ssl.io.background)
+    background = importlib.import_module("eeg_ssl.io.background")
 
     if n_jobs > 1 and "fork" not in multiprocessing.get_all_start_methods():
         pytest.skip("workers inherit the patched function only when forked")
@@ -153,7 +153,7 @@ def test_prepare__only_worker_processes_retain_freed_memory(tmp_path, sample_dir
         (marks / str(os.getpid())).touch()
         return True
 
-    monkeypatch.setattr(prepare_module, "retain_freed_memory", mark)
+    monkeypatch.setattr(background, "retain_freed_memory", mark)
     files = sorted(sample_dir.glob("*.edf"))[:3]
     manifest = prepare(files, tmp_path / "out", Recipe(sfreq=64.0, h_freq=30.0), n_jobs=n_jobs,
                        verbose=False)  # fmt: skip
@@ -169,7 +169,9 @@ def test_prepare__return_manifest_false_returns_the_record(tmp_path):
     record = prepare(paths, tmp_path / "out", Recipe(sfreq=None), return_manifest=False)
     assert record == read_record(tmp_path / "out")
     manifest = read_manifest(tmp_path / "out")  # the table written in parts passes its check
-    assert record["n_windows"] == len(manifest) == sum(r["n_windows"] for r in record["recordings"])
+    assert (
+        record["n_windows"] == len(manifest) == sum(r["n_windows"] for r in record["recordings"])
+    )
     assert list(manifest["shard"].unique()) == [r["shard"] for r in record["recordings"]]
     again = prepare(paths, tmp_path / "out", Recipe(sfreq=None))  # resumed: same table
     pd.testing.assert_frame_equal(again, manifest)

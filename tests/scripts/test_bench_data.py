@@ -57,7 +57,12 @@ def test_run_bare_and_run_profile__count_the_windows_they_write(tmp_path, shared
     stages = profile["stages"]
     assert 0 < stages["HDF5 write (write_shard)"] < profile["seconds"]
     assert "read: header, info, annotations" in stages
+    # the manifest's stages are its own work, not the whole run it is written during
+    assert {"manifest rows", "manifest + prepare.json (2 fsyncs)"} <= set(stages)
     import importlib
 
     prep = importlib.import_module("eeg_ssl.io.prepare")
     assert not hasattr(prep.write_shard, "__wrapped__")  # unwrapped again (functools.wraps)
+    from eeg_ssl.io.manifest import ManifestWriter
+
+    assert not hasattr(ManifestWriter.commit, "__wrapped__")
