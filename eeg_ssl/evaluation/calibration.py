@@ -50,8 +50,10 @@ def calibrate_norm_statistics(encoder, X, *, batch_size=256, device=None):
              if isinstance(m, torch.nn.modules.batchnorm._BatchNorm) and m.track_running_stats]  # fmt: skip
     if not norms:
         return 0
-    if len(X) == 0:
-        raise ValueError("'X' is empty: give the windows to estimate the statistics on.")
+    if len(X) < 2:
+        raise ValueError(
+            f"'X' holds {len(X)} window(s): batch-norm statistics need at least 2 windows."
+        )
     device = default_device(device)
     encoder.eval().to(device)
     momenta = [m.momentum for m in norms]
@@ -60,8 +62,12 @@ def calibrate_norm_statistics(encoder, X, *, batch_size=256, device=None):
             m.reset_running_stats()
             m.momentum = None  # cumulative average over every batch
             m.train()
-        for start in range(0, len(X), batch_size):
-            batch = np.asarray(X[start : start + batch_size], dtype=np.float32)
+        # no batch of one window: a batch norm over flat features cannot take it
+        starts = list(range(0, len(X), batch_size))
+        if len(X) - starts[-1] == 1 and len(starts) > 1:
+            starts.pop()
+        for start, stop in zip(starts, starts[1:] + [len(X)]):
+            batch = np.asarray(X[start:stop], dtype=np.float32)
             encoder(torch.from_numpy(batch).to(device))
     finally:
         for m, momentum in zip(norms, momenta):

@@ -69,9 +69,19 @@ def test_calibrate__encoder_without_batch_norm_is_left_alone():
     assert all(torch.equal(v, state[k]) for k, v in encoder.state_dict().items())
 
 
-def test_calibrate__empty_windows_are_refused():
-    with pytest.raises(ValueError, match="'X' is empty"):
-        calibrate_norm_statistics(_conv(), np.zeros((0, 4, 64), np.float32))
+def test_calibrate__fewer_than_two_windows_are_refused():
+    for n in (0, 1):
+        with pytest.raises(ValueError, match="at least 2 windows"):
+            calibrate_norm_statistics(_conv(), np.zeros((n, 4, 64), np.float32))
+
+
+def test_calibrate__no_batch_of_one_window_for_a_flat_batch_norm():
+    # the covariance encoder ends with a batch norm over its flat features, which cannot
+    # take a batch of one window: 9 windows in batches of 4 are read as 4 + 5
+    torch.manual_seed(0)
+    encoder = build_encoder("covariance", n_chans=4, n_times=128, sfreq=64.0)
+    X = np.random.default_rng(0).standard_normal((9, 4, 128)).astype(np.float32)
+    assert calibrate_norm_statistics(encoder, X, batch_size=4) >= 1
 
 
 def test_benchmark_split__random_calibrated_baseline():
