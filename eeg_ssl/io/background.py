@@ -17,9 +17,10 @@ from .shards import commit_files
 # runs in one thread of the process that wrote it, while the process computes the next
 # recording. The thread commits every shard queued since its last commit at once (one
 # file-system sync, then the renames: shards.commit_files), so a slow disk batches them;
-# each shard still gets its own task, so a worker's exit still waits for all of them. Hand-written because neither h5py nor concurrent.futures defers a file's
-# sync. The invariant is unchanged: a shard appears under its name only once it is on
-# disk; a killed run leaves temporary files, which the next run deletes and redoes.
+# each shard still gets its own task, so a worker's exit still waits for all of them.
+# Hand-written because neither h5py nor concurrent.futures defers a file's sync. The
+# invariant is unchanged: a shard appears under its name only once it is on disk; a
+# killed run leaves temporary files, which the next run deletes and redoes.
 # ThreadPoolExecutor threads are joined at interpreter exit, also in the pool's worker
 # processes (multiprocessing calls threading._shutdown), so every commit a worker queued
 # is done once the worker pool has shut down.

@@ -59,12 +59,13 @@ class ManifestWriter:
         self._hasher = _hasher()
         self._parts, self._pending = [], 0
         self._tmp = self.folder / f".{MANIFEST_NAME}.{os.getpid()}.tmp"
-        self._fid = open(self._tmp, "w", newline="")
+        self._fid = open(self._tmp, "wb")
         self._write(",".join(COLUMNS + EXTRA_COLUMNS) + "\n")
 
     def _write(self, text):
-        self._fid.write(text)
-        self._hasher.update(text.encode())
+        data = text.encode()  # once, for the file and the checksum
+        self._fid.write(data)
+        self._hasher.update(data)
 
     def add(self, columns):
         """Queue one recording's rows: ``{column: array of n values}`` for every column."""
