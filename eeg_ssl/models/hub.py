@@ -76,6 +76,12 @@ def save_pretrained(encoder, save_directory, *, recording=None, estimator=None):
         )
     folder.mkdir(parents=True, exist_ok=True)
     kwargs = dict(encoder.get_config())
+    if (
+        kwargs.get("sfreq") is None
+        and kwargs.get("input_window_seconds")
+        and kwargs.get("n_times")
+    ):
+        kwargs["sfreq"] = float(encoder.sfreq)  # the rate the dropped window length implied
     for key in ("chs_info", "input_window_seconds"):  # chs_info: MNE dicts, not JSON
         kwargs.pop(key, None)
     recording = recording if recording is not None else getattr(encoder, FACTS_ATTR, None)
