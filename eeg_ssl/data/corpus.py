@@ -141,7 +141,7 @@ class CorpusDataset(Dataset):
         self._shard_meta, self.folder_sfreq, self.folder_n_times = {}, {}, {}
         for name, ds in self.datasets.items():
             rates = set()
-            for shard in dict.fromkeys(ds.manifest["shard"]):
+            for shard in ds.shard_names:
                 meta = _shard_channels(ds.root / shard)
                 self._shard_meta[name, shard] = meta
                 rates.add(round(meta[3], 6))
@@ -242,24 +242,28 @@ class CorpusDataset(Dataset):
             self._maps[name, shard] = mapping
 
     def _build_index(self):
-        frames, masks = [], []
+        # per window: codes and shared strings, not a table (the folders' manifests are
+        # read only when `manifest` is asked for)
+        datasets, subjects, masks = [], [], []
         for name, ds in self.datasets.items():
-            frame = ds.manifest.copy()
-            frame.insert(0, "dataset", name)
-            frame["subject"] = name + "/" + frame["subject"].astype(str)
-            frames.append(frame)
+            datasets.append(np.full(len(ds), name, dtype=object))
+            codes, uniques = pd.factorize(ds.groups)
+            corpus_ids = np.array([f"{name}/{s}" for s in uniques], dtype=object)
+            subjects.append(corpus_ids[codes])
             shard_mask = ds.ch_mask  # (n, C_folder)
             out = np.zeros((len(ds), len(self.ch_names)), dtype=bool)
-            shards = ds.manifest["shard"].to_numpy()
-            for shard in dict.fromkeys(shards):
-                rows, mapping = shards == shard, self._maps[name, shard]
+            codes, shards = pd.factorize(ds.recordings)
+            order = np.argsort(codes, kind="stable")  # windows grouped by shard
+            bounds = np.searchsorted(codes[order], np.arange(len(shards) + 1))
+            for i, shard in enumerate(shards):
+                rows, mapping = order[bounds[i] : bounds[i + 1]], self._maps[name, shard]
                 keep = mapping >= 0
                 out[np.ix_(rows, mapping[keep])] = shard_mask[rows][:, keep]
             masks.append(out)
-        self.manifest = pd.concat(frames, ignore_index=True)
+        self._manifest = None
         self.window_ch_mask = np.concatenate(masks)  # (n_windows, C)
-        self.window_datasets = self.manifest["dataset"].to_numpy()
-        self.window_subjects = self.manifest["subject"].to_numpy()
+        self.window_datasets = np.concatenate(datasets)
+        self.window_subjects = np.concatenate(subjects)
         self._folder = np.concatenate([np.full(len(ds), i) for i, ds in
                                        enumerate(self.datasets.values())])  # fmt: skip
         self._local = np.concatenate([np.arange(len(ds)) for ds in self.datasets.values()])
@@ -271,6 +275,19 @@ class CorpusDataset(Dataset):
             for name, ds in self.datasets.items()
         ])  # fmt: skip
 
+    @property
+    def manifest(self):
+        """The folders' manifests with ``dataset`` and corpus ``subject`` columns (read on first use)."""
+        if self._manifest is None:
+            frames = []
+            for name, ds in self.datasets.items():
+                frame = ds.manifest.copy()
+                frame.insert(0, "dataset", name)
+                frame["subject"] = name + "/" + frame["subject"].astype(str)
+                frames.append(frame)
+            self._manifest = pd.concat(frames, ignore_index=True)
+        return self._manifest
+
     # ------------------------------------------------------------------ dataset
     def set_epoch(self, epoch):
         """Redraw the balanced windows of ``epoch`` (no-op without balancing)."""
@@ -281,11 +298,11 @@ class CorpusDataset(Dataset):
     def indices(self):
         """Window index of each item, shape (len(self),)."""
         if self._balanced is None:
-            return np.arange(len(self.manifest))
+            return np.arange(len(self.window_datasets))
         return self._balanced.indices
 
     def __len__(self):
-        return len(self.manifest) if self._balanced is None else len(self._balanced)
+        return len(self.window_datasets) if self._balanced is None else len(self._balanced)
 
     @property
     def groups(self):
@@ -306,11 +323,15 @@ class CorpusDataset(Dataset):
     @property
     def recordings(self):
         """Recording of each item (``"<dataset>/<shard>"``), for the pair samplers."""
-        return (self.manifest["dataset"] + "/" + self.manifest["shard"]).to_numpy()[self.indices]
+        parts = []
+        for name, ds in self.datasets.items():
+            codes, uniques = pd.factorize(ds.recordings)
+            parts.append(np.array([f"{name}/{s}" for s in uniques], dtype=object)[codes])
+        return np.concatenate(parts)[self.indices]
 
     @property
     def start_seconds(self):
-        return self.manifest["start_seconds"].to_numpy(dtype=float)[self.indices]
+        return np.concatenate([ds.start_seconds for ds in self.datasets.values()])[self.indices]
 
     @property
     def shape(self):
@@ -353,7 +374,7 @@ class CorpusDataset(Dataset):
         rows = []
         for name, ds in self.datasets.items():
             seconds = self.folder_n_times[name] / self.folder_sfreq[name]
-            rows.append(dict(dataset=name, n_subjects=ds.manifest["subject"].nunique(),
+            rows.append(dict(dataset=name, n_subjects=len(pd.unique(ds.groups)),
                              n_windows=len(ds), n_chans=int(ds.shape[0]),
                              sfreq=self.folder_sfreq[name], window_seconds=seconds,
                              hours=len(ds) * seconds / 3600))  # fmt: skip
@@ -369,7 +390,7 @@ class CorpusDataset(Dataset):
             name, ds = names[f], self.datasets[names[f]]
             where = np.flatnonzero(folders == f)
             local = self._local[windows[where]]
-            shards = ds.manifest["shard"].to_numpy()[local]
+            shards = ds.recordings[local]
             for shard in dict.fromkeys(shards):
                 pos = where[shards == shard]
                 block = ds._reader(shard).take(ds._rows[local[shards == shard]])  # (n, C_f, T_f)
@@ -411,8 +432,8 @@ class CorpusDataset(Dataset):
             values = {str(r.get(key)) for r in recipes}
             return recipes[0].get(key) if len(values) == 1 else None
 
-        pick = np.unique(np.linspace(0, len(self.manifest) - 1, min(len(self.manifest), n_sample))
-                         .astype(int))  # fmt: skip
+        n = len(self.window_datasets)
+        pick = np.unique(np.linspace(0, n - 1, min(n, n_sample)).astype(int))
         return make_facts(ch_names=self.ch_names, ch_types=self.ch_types, sfreq=self.sfreq,
                           units=shared("units"), n_times=self.n_times,
                           standardise=shared("standardise"),

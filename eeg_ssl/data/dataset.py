@@ -13,7 +13,9 @@ from torch.utils.data import Dataset
 
 from ..io.integrity import check_shards
 from ..io.manifest import read_manifest, read_record
+from ..io.manifest_columns import read_manifest_columns
 from ..io.shards import windows_offset
+from ..utils import release_freed_memory
 
 
 class WindowReader:
@@ -156,29 +158,55 @@ class ShardDataset(Dataset):
 
     def __init__(self, root, *, subjects=None, labelled_only=False, classes=None):
         self.root = Path(root)
-        manifest = read_manifest(self.root)
+        # the columns the loaders need, compactly (codes + distinct values): the whole
+        # table is read only when `manifest` is asked for
+        table, n_rows, self._checksum = read_manifest_columns(
+            self.root, ["shard", "row", "subject", "label", "ch_mask"]
+        )
+        subject, label = table["subject"], table["label"]
+        keep = None
         if subjects is not None:
             subjects = [str(s) for s in subjects]
-            unknown = sorted(set(subjects) - set(manifest["subject"]))
+            available = sorted(str(s) for s in subject.categories[np.unique(subject.codes)])
+            unknown = sorted(set(subjects) - set(available))
             if unknown:
                 raise ValueError(
-                    f"Subjects {unknown} are not in {str(self.root)!r}; "
-                    f"available: {sorted(set(manifest['subject']))}."
+                    f"Subjects {unknown} are not in {str(self.root)!r}; available: {available}."
                 )
-            manifest = manifest[manifest["subject"].isin(subjects)]
+            keep = np.isin(subject.codes, subject.categories.get_indexer(subjects))
         if labelled_only:
-            manifest = manifest[manifest["label"] != ""]
-        self.manifest = manifest.reset_index(drop=True)
+            labelled = label.codes != label.categories.get_indexer([""])[0]
+            keep = labelled if keep is None else keep & labelled
+        if keep is not None and keep.all():
+            keep = None
+        self._keep = keep  # rows of the table kept (None: all)
+        self._n_rows = n_rows
+        self._manifest = None
+
+        def values(column):  # one value per kept window; text as shared Python strings
+            codes = column.codes if keep is None else column.codes[keep]
+            names = np.append(np.asarray(column.categories, dtype=object), "")  # -1 -> ""
+            return names[codes]
+
+        label_codes = label.codes if keep is None else label.codes[keep]
         if classes is None:
-            classes = sorted(set(self.manifest["label"]) - {""})
+            present = label.categories[np.unique(label_codes)]
+            classes = sorted(set(str(name) for name in present) - {""})
         self.classes = list(classes)
         lookup = {name: i for i, name in enumerate(self.classes)}
-        self.targets = np.array(
-            [lookup.get(lab, -1) for lab in self.manifest["label"]], dtype=np.int64
-        )
-        self.groups = self.manifest["subject"].to_numpy()
-        self._shards = self.manifest["shard"].to_numpy(dtype=object)
-        self._rows = self.manifest["row"].to_numpy()
+        target_of = np.array([lookup.get(str(name), -1) for name in label.categories] + [-1],
+                             dtype=np.int64)  # fmt: skip
+        self.targets = target_of[label_codes]
+        self.groups = values(subject)
+        self._shards = values(table["shard"])
+        self._rows = table["row"] if keep is None else table["row"][keep]
+        mask = table.get("ch_mask")
+        self._ch_masks = None  # (distinct masks, code of each window)
+        if mask is not None:
+            self._ch_masks = (
+                [str(m) for m in mask.categories],
+                mask.codes if keep is None else mask.codes[keep],
+            )
         self._handles = {}
         self._arrays = {}
         self._pid = None
@@ -197,9 +225,47 @@ class ShardDataset(Dataset):
                 self._offsets[rec["shard"]] = (int(rec["windows_offset"]), int(rec["n_windows"]))
             if rec.get("window_shape") and min(rec["window_shape"]) > 0:
                 self._shape = tuple(int(n) for n in rec["window_shape"])
+        release_freed_memory()  # the parser's buffers (see bench_index.py)
 
     def __len__(self):
-        return len(self.manifest)
+        return len(self._rows)
+
+    @property
+    def manifest(self):
+        """The selected rows of ``manifest.csv`` (read from disk on first use, then kept)."""
+        if self._manifest is None:
+            frame, checksum = read_manifest(self.root, return_checksum=True)
+            if checksum != self._checksum or len(frame) != self._n_rows:
+                raise ValueError(
+                    f"{str(self.root / 'manifest.csv')!r} changed since this dataset was "
+                    f"made (the folder was prepared again?); make the dataset again."
+                )
+            if self._keep is not None:
+                frame = frame[self._keep]
+            self._manifest = frame.reset_index(drop=True)
+        return self._manifest
+
+    @property
+    def recordings(self):
+        """ndarray of str, shape (n_windows,): the shard (recording) of each window."""
+        return self._shards
+
+    @property
+    def start_seconds(self):
+        """ndarray of float, shape (n_windows,): each window's start in its recording."""
+        table, n_rows, checksum = read_manifest_columns(self.root, ["start_seconds"])
+        if checksum != self._checksum or n_rows != self._n_rows:
+            raise ValueError(
+                f"{str(self.root / 'manifest.csv')!r} changed since this dataset was "
+                f"made (the folder was prepared again?); make the dataset again."
+            )
+        starts = table["start_seconds"]
+        return starts if self._keep is None else starts[self._keep]
+
+    @property
+    def shard_names(self):
+        """Shards (file names in the folder) of the selected windows, in order of first use."""
+        return list(dict.fromkeys(self._shards))
 
     def window_groups(self, by="subject"):
         """One group per window, e.g. for :func:`eeg_ssl.training.pretrain`'s ``batch_groups``.
@@ -268,9 +334,13 @@ class ShardDataset(Dataset):
     @property
     def ch_mask(self):
         """ndarray of bool, shape (n_windows, n_chans): 1 where the channel was measured."""
-        if "ch_mask" not in self.manifest.columns:
+        if self._ch_masks is None:  # a manifest from before the column existed
             return np.ones((len(self), self.shape[0]), dtype=bool)
-        return np.array([[c == "1" for c in row] for row in self.manifest["ch_mask"]], dtype=bool)
+        masks, codes = self._ch_masks
+        if not masks:  # no window selected
+            return np.ones((0, self.shape[0]), dtype=bool)
+        distinct = np.array([[c == "1" for c in mask] for mask in masks], dtype=bool)
+        return distinct.reshape(len(masks), -1)[codes]
 
     def load(self):
         """All selected windows in memory.

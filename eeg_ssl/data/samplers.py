@@ -9,8 +9,8 @@ The window-position interface
 A dataset can be paired when :func:`window_positions` can tell, for each window,
 the recording it comes from and its start time in seconds:
 
-- :class:`~eeg_ssl.data.ShardDataset`: the ``shard`` and ``start_seconds`` columns of
-  its manifest (one shard per recording);
+- :class:`~eeg_ssl.data.ShardDataset`: its ``recordings`` (the shard of each window,
+  one shard per recording) and ``start_seconds`` (from the manifest);
 - any map-style dataset with two attributes of length ``len(dataset)``:
   ``recordings`` (recording id of each window, any hashable) and ``start_seconds``
   (float start time of each window within its recording), e.g. :class:`RecordingWindows`
@@ -31,7 +31,6 @@ from ..losses.relative_positioning_loss import (
     temporal_shuffling_label,
 )
 from ..utils import check_random_state
-from .dataset import ShardDataset
 
 
 class RecordingWindows(Dataset):
@@ -94,9 +93,6 @@ def window_positions(dataset):
         recordings, starts = window_positions(dataset.dataset)
         indices = np.asarray(dataset.indices)
         return recordings[indices], starts[indices]
-    if isinstance(dataset, ShardDataset):
-        manifest = dataset.manifest
-        return manifest["shard"].to_numpy(), manifest["start_seconds"].to_numpy(dtype=float)
     recordings = getattr(dataset, "recordings", None)
     starts = getattr(dataset, "start_seconds", None)
     if recordings is None or starts is None:

@@ -128,7 +128,7 @@ def write_manifest(folder, rows, record):
     return frame
 
 
-def read_manifest(folder, *, check=True):
+def read_manifest(folder, *, check=True, return_checksum=False):
     """Read a prepared folder's window table.
 
     Parameters
@@ -137,11 +137,19 @@ def read_manifest(folder, *, check=True):
     check : bool
         Check the table against ``prepare.json``: its checksum (rows or labels edited
         after preparation) and its number of rows.
+    return_checksum : bool
+        Also return the checksum of the file's bytes.
 
     Returns
     -------
     manifest : pandas.DataFrame
         One row per window, columns as in :data:`COLUMNS`.
+    checksum : str
+        Only with ``return_checksum``: ``"xxh3_128:<hex>"``.
+
+    See Also
+    --------
+    eeg_ssl.io.manifest_columns.read_manifest_columns : a few columns, compactly.
     """
     folder = Path(folder)
     if folder.exists() and not folder.is_dir():
@@ -168,9 +176,14 @@ def read_manifest(folder, *, check=True):
     missing = [col for col in COLUMNS if col not in frame.columns]
     if missing:
         raise ValueError(f"{str(path)!r} lacks columns {missing}; re-run `eeg-ssl prepare`.")
+    checksum = None
+    if record is not None or return_checksum:
+        from .integrity import bytes_checksum
+
+        checksum = bytes_checksum(data)
     if record is not None:
-        _check_manifest(folder, record, data, len(frame))
-    return frame
+        _check_manifest(folder, record, data, len(frame), checksum=checksum)
+    return (frame, checksum) if return_checksum else frame
 
 
 def read_record(folder):
@@ -192,8 +205,11 @@ def read_record(folder):
     return record
 
 
-def _check_manifest(folder, record, data, n_rows):
-    """``manifest.csv`` (its bytes ``data``, ``n_rows`` rows) against ``prepare.json``."""
+def _check_manifest(folder, record, data, n_rows, *, checksum=None):
+    """``manifest.csv`` (its bytes ``data``, ``n_rows`` rows) against ``prepare.json``.
+
+    ``checksum``: the bytes' checksum when already computed (``data`` is then unused).
+    """
     from .integrity import bytes_checksum
 
     path = str(Path(folder) / MANIFEST_NAME)
@@ -207,7 +223,7 @@ def _check_manifest(folder, record, data, n_rows):
             f"{record['n_windows']} (rows deleted or added after preparation). Fix: {fix}."
         )
     expected = (record.get("manifest") or {}).get("checksum")
-    if expected and bytes_checksum(data) != expected:
+    if expected and (checksum or bytes_checksum(data)) != expected:
         raise ValueError(
             f"{path!r} was changed after preparation (its checksum differs from the one in "
             f"{RECORD_NAME}): rows, labels or subjects edited by hand are not used. Fix: {fix}."

@@ -1,7 +1,10 @@
 """ShardDataset: lazy per-process handles, selection, DataLoader with workers."""
 
+import json
+
 import mne
 import numpy as np
+import pandas as pd
 import pytest
 import torch
 from torch.utils.data import DataLoader
@@ -134,3 +137,55 @@ def test_shard_dataset__copied_folder_with_new_times_opens(copy):
     for shard in copy.glob("*.h5"):
         os.utime(shard, ns=(10**9, 10**9))  # as a plain `cp` leaves them: re-hashed, equal
     assert len(ShardDataset(copy)) == 30
+
+
+@pytest.mark.parametrize("subjects", [None, ["02", "00"]])
+@pytest.mark.parametrize("labelled_only", [False, True])
+def test_shard_dataset__compact_index_equals_the_manifest(prepared, subjects, labelled_only):
+    from eeg_ssl.io import read_manifest
+
+    ds = ShardDataset(prepared, subjects=subjects, labelled_only=labelled_only)
+    assert ds._manifest is None  # the whole table is not read to make the dataset
+    whole = read_manifest(prepared)
+    if subjects is not None:
+        whole = whole[whole["subject"].isin(subjects)]
+    if labelled_only:
+        whole = whole[whole["label"] != ""]
+    assert len(ds) == len(whole) > 0
+    np.testing.assert_array_equal(ds.groups, whole["subject"])
+    np.testing.assert_array_equal(ds.recordings, whole["shard"])
+    np.testing.assert_array_equal(ds._rows, whole["row"])
+    np.testing.assert_array_equal(ds.start_seconds, whole["start_seconds"])
+    assert ds.classes == sorted(set(whole["label"]) - {""})
+    np.testing.assert_array_equal(ds.targets, [ds.classes.index(lab) if lab else -1
+                                               for lab in whole["label"]])  # fmt: skip
+    masks = [[c == "1" for c in m] for m in whole["ch_mask"]]
+    np.testing.assert_array_equal(ds.ch_mask, masks)
+    assert ds.shard_names == list(dict.fromkeys(whole["shard"]))
+    pd.testing.assert_frame_equal(ds.manifest, whole.reset_index(drop=True))
+
+
+def test_shard_dataset__manifest_read_later_must_be_the_same(copy):
+    ds = ShardDataset(copy, subjects=["01"])
+    path = copy / "manifest.csv"
+    text = path.read_text()
+    # prepared again in between (a consistent new table and record): refused, not misread
+    path.write_text(text.replace(",rest,", ",task,"))
+    from eeg_ssl.io.integrity import bytes_checksum
+    from eeg_ssl.io.manifest import read_record
+
+    record = read_record(copy)
+    record["manifest"]["checksum"] = bytes_checksum(path.read_bytes())
+    (copy / "prepare.json").write_text(json.dumps(record))
+    with pytest.raises(ValueError, match="changed since this dataset was made"):
+        _ = ds.manifest
+    with pytest.raises(ValueError, match="changed since this dataset was made"):
+        _ = ds.start_seconds
+
+
+def test_shard_stream__does_not_read_the_whole_manifest(prepared):
+    from eeg_ssl.data import ShardStream
+
+    stream = ShardStream(prepared, batch_size=8, random_state=0)
+    n = sum(len(y) for _, y in stream)
+    assert n == 30 and stream.base._manifest is None
