@@ -74,6 +74,21 @@ def test_corpus_dataset__one_channel_list_rate_and_unique_subjects(folders):
     assert ds.ch_mask[ds.window_datasets[ds.indices] == "y"].tolist()[0] == [True, True, False]
 
 
+def test_corpus_dataset__index_without_the_manifests(folders):
+    a, b = folders
+    ds = CorpusDataset([a, b], balance=None, subjects=["a/s2", "b/s1", "b/s3"])
+    assert all(d._manifest is None for d in ds.datasets.values()) and ds._manifest is None
+    recordings, starts = ds.recordings, ds.start_seconds  # without the tables
+    assert ds._manifest is None
+    table = ds.manifest  # read now, from both folders
+    assert len(table) == len(ds) == 20 + 20
+    np.testing.assert_array_equal(recordings, table["dataset"] + "/" + table["shard"])
+    np.testing.assert_array_equal(starts, table["start_seconds"])
+    np.testing.assert_array_equal(ds.groups, table["subject"])
+    np.testing.assert_array_equal(ds.window_datasets, table["dataset"])
+    assert ds.summary()["n_subjects"].tolist() == [1, 2]
+
+
 def test_corpus_dataset__balances_datasets_every_epoch(folders):
     ds = CorpusDataset(folders, random_state=0)  # balance="dataset": equal shares
     assert len(ds) == 70
