@@ -60,7 +60,7 @@ def _main(argv):
     from eeg_ssl.data import ShardDataset
     from eeg_ssl.io import read_record
     from eeg_ssl.methods import build_method
-    from eeg_ssl.models import build_encoder
+    from eeg_ssl.models import build_encoder, default_encoder_params
     from eeg_ssl.training import pretrain, recording_facts
     from eeg_ssl.utils import seeded, set_log_level
     from eeg_ssl.utils.files import load_yaml
@@ -98,9 +98,12 @@ def _main(argv):
     dataset = ShardDataset(data, subjects=cfg.get("subjects"))
     n_chans, n_times = dataset.shape
     record = read_record(data)
+    sfreq = record["recipe"]["sfreq"] or dataset.sfreq
+    name = cfg.get("encoder", "conv")
+    encoder_kwargs = default_encoder_params(name, cfg.get("encoder_kwargs"), sfreq=sfreq)
     with seeded(seed):  # identical initial weights on every rank
-        encoder = build_encoder(cfg.get("encoder", "conv"), n_chans=n_chans, n_times=n_times,
-                                sfreq=record["recipe"]["sfreq"], **cfg.get("encoder_kwargs", {}))  # fmt: skip
+        encoder = build_encoder(name, n_chans=n_chans, n_times=n_times, sfreq=sfreq,
+                                **encoder_kwargs)  # fmt: skip
         method_kwargs = dict(cfg.get("method_kwargs", {}))
         method_kwargs.setdefault("random_state", seed)
         method = build_method(cfg.get("method", "simclr"), encoder, **method_kwargs)

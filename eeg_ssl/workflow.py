@@ -186,7 +186,7 @@ def run_prepare(cfg, out, *, verbose=True, return_manifest=True):
 def run_pretrain(cfg, data_dir, out, *, seed=0, verbose=True, threads=None):
     from eeg_ssl.data import ShardDataset
     from eeg_ssl.methods import build_method
-    from eeg_ssl.models import build_encoder
+    from eeg_ssl.models import build_encoder, default_encoder_params
     from eeg_ssl.training import pretrain, recording_facts
     from eeg_ssl.utils import seeded
 
@@ -203,10 +203,12 @@ def run_pretrain(cfg, data_dir, out, *, seed=0, verbose=True, threads=None):
     dataset = ShardDataset(data_dir, subjects=subjects)
     n_chans, n_times = dataset.shape
     record = read_record(data_dir)
-    sfreq = record["recipe"]["sfreq"]
+    sfreq = record["recipe"]["sfreq"] or dataset.sfreq
+    name = cfg.get("encoder", "conv")
+    encoder_kwargs = default_encoder_params(name, cfg.get("encoder_kwargs"), sfreq=sfreq)
     with seeded(seed):
-        encoder = build_encoder(cfg.get("encoder", "conv"), n_chans=n_chans, n_times=n_times,
-                                sfreq=sfreq, **cfg.get("encoder_kwargs", {}))  # fmt: skip
+        encoder = build_encoder(name, n_chans=n_chans, n_times=n_times, sfreq=sfreq,
+                                **encoder_kwargs)  # fmt: skip
         method_kwargs = dict(cfg.get("method_kwargs", {}))
         method_kwargs.setdefault("random_state", seed)
         method = build_method(cfg.get("method", "simclr"), encoder, **method_kwargs)

@@ -363,6 +363,14 @@ class ShardDataset(Dataset):
         return out, self.targets.copy()
 
     @property
+    def sfreq(self):
+        """Sampling rate of the windows in Hz (from the first shard)."""
+        if getattr(self, "_sfreq", None) is None:
+            with h5py.File(self.root / self._shards[0], "r") as h5:
+                self._sfreq = float(h5.attrs["sfreq"])
+        return self._sfreq
+
+    @property
     def shape(self):
         """``(n_chans, n_times)`` of one window."""
         if self._shape is None:

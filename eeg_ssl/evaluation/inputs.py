@@ -13,7 +13,7 @@ from scipy import sparse
 from sklearn.utils.validation import check_array
 from torch import nn
 
-from ..models import ENCODERS, build_encoder
+from ..models import ENCODERS, build_encoder, default_encoder_params
 from ..training.checkpoint import FACTS_ATTR, encoder_from_checkpoint
 from ..utils import check_option, seeded
 from .recording import (
@@ -193,6 +193,7 @@ def resolve_encoder(encoder, *, encoder_params=None, n_chans=None, n_times=None,
             raise TypeError(f"'encoder_params' must be a dict or None; got {encoder_params!r}.")
         params = dict(encoder_params or {})
         sfreq = params.pop("sfreq", None) or sfreq
+        params = default_encoder_params(encoder, params, sfreq=sfreq)
         with seeded(random_state):
             return build_encoder(encoder, n_chans=n_chans, n_times=n_times, sfreq=sfreq, **params)
     if isinstance(encoder, (str, Path)):

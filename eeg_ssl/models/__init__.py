@@ -38,6 +38,50 @@ def build_encoder(name, *, n_chans, n_times, n_outputs=128, sfreq=None, **kwargs
     )
 
 
+#: The default recipe's filter bank in front of the conv encoder (nine 4-Hz bands, 4-40
+#: Hz): chosen on the selection group by screen 8, before evaluation run 2
+#: (docs/experiments/suite-evaluation-2.md).
+DEFAULT_FILTER_BANK = 9
+
+
+def default_encoder_params(name, params=None, *, sfreq=None):
+    """The default recipe's encoder settings, added to ``params`` where not given.
+
+    The conv encoder gets a fixed filter bank in front (``filter_bank=9``) when the
+    rate is known and 40 Hz is below its Nyquist frequency; otherwise it stays plain
+    (logged). ``filter_bank=None`` in ``params`` asks for the plain encoder. Other
+    encoders are unchanged.
+
+    Parameters
+    ----------
+    name : str
+        A key of :data:`ENCODERS`.
+    params : dict | None
+        The encoder's keyword arguments as given.
+    sfreq : float | None
+        Rate of the windows in Hz.
+
+    Returns
+    -------
+    params : dict
+        A new dict.
+    """
+    params = dict(params or {})
+    if name != "conv" or "filter_bank" in params:
+        return params
+    if sfreq is not None and float(sfreq) / 2 > 40:
+        params["filter_bank"] = DEFAULT_FILTER_BANK
+    else:
+        from ..utils import logger
+
+        logger.info(
+            "The conv encoder is built without its default filter bank (4-40 Hz): the "
+            "windows' rate is %s; it needs a rate above 80 Hz.",
+            "unknown" if sfreq is None else f"{float(sfreq):g} Hz",
+        )
+    return params
+
+
 def encoder_name(encoder):
     """The registry name of an encoder instance."""
     for name, cls in ENCODERS.items():
@@ -50,6 +94,7 @@ def encoder_name(encoder):
 
 
 __all__ = [
+    "DEFAULT_FILTER_BANK",
     "ENCODERS",
     "BraindecodeAdapter",
     "ChannelTokenEncoder",
@@ -59,6 +104,7 @@ __all__ = [
     "PretrainedEEGModel",
     "PretrainedMixin",
     "build_encoder",
+    "default_encoder_params",
     "encoder_name",
     "load_pretrained",
     "save_pretrained",

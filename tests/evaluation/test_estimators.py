@@ -275,14 +275,17 @@ def test_pipeline__epochs_in_cross_val_score_by_subject(sim_windows):
     X, y, groups = sim_windows
     epochs = mne.EpochsArray(X.astype(np.float64) * 1e-6, mne.create_info(8, 128.0, "eeg"),
                              verbose="error")  # fmt: skip
+    # the rate in encoder_params: arrays carry none, and the default conv encoder's filter
+    # bank needs one (without it arrays would get the plain encoder, Epochs the filter bank)
+    params = dict(TINY, sfreq=128.0)
     pipe = Pipeline([
-        ("emb", EmbeddingTransformer("conv", encoder_params=TINY, random_state=0)),
+        ("emb", EmbeddingTransformer("conv", encoder_params=params, random_state=0)),
         ("clf", LogisticRegression(max_iter=1000)),
     ])  # fmt: skip
     on_epochs = cross_val_score(pipe, epochs, y, groups=groups, cv=GroupKFold(4))
     on_arrays = cross_val_score(pipe, X, y, groups=groups, cv=GroupKFold(4))
     np.testing.assert_allclose(on_epochs, on_arrays)
-    clf = SSLClassifier(encoder_params=TINY, random_state=0)
+    clf = SSLClassifier(encoder_params=params, random_state=0)
     mne_scores = cross_val_multiscore(clf, epochs, y, groups=groups, cv=GroupKFold(4))
     np.testing.assert_allclose(mne_scores, cross_val_score(clf, X, y, groups=groups,
                                                            cv=GroupKFold(4)))  # fmt: skip

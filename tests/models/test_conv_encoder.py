@@ -122,3 +122,38 @@ def test_conv_encoder__filter_bank_folder_keeps_rate_given_as_window_length(tmp_
     assert loaded.sfreq == 128.0 and loaded.band_filters == enc.band_filters
     x = torch.randn(2, 3, 256)
     torch.testing.assert_close(loaded(x), enc(x), rtol=0, atol=0)
+
+
+def test_default_encoder_params__filter_bank_where_the_rate_allows(caplog):
+    import logging
+
+    from eeg_ssl.models import DEFAULT_FILTER_BANK, default_encoder_params
+
+    given = {"n_outputs": 16}
+    assert default_encoder_params("conv", given, sfreq=128.0) == {
+        "n_outputs": 16, "filter_bank": DEFAULT_FILTER_BANK}  # fmt: skip
+    assert given == {"n_outputs": 16}  # a new dict
+    assert default_encoder_params("conv", {"filter_bank": None}, sfreq=128.0) == {
+        "filter_bank": None}  # fmt: skip
+    assert default_encoder_params("covariance", None, sfreq=128.0) == {}
+    with caplog.at_level(logging.INFO, logger="eeg_ssl"):
+        assert default_encoder_params("conv", None, sfreq=80.0) == {}  # 40 Hz = Nyquist
+        assert default_encoder_params("conv", None) == {}
+    assert "rate is 80 Hz" in caplog.text and "rate is unknown" in caplog.text
+
+
+def test_estimators__default_conv_encoder_has_the_filter_bank_with_a_rate():
+    import mne
+    import numpy as np
+
+    from eeg_ssl.evaluation import EmbeddingTransformer
+
+    X = np.random.default_rng(0).standard_normal((6, 4, 256)).astype(np.float32)
+    epochs = mne.EpochsArray(X * 1e-6, mne.create_info(4, 128.0, "eeg"), verbose="error")
+    tiny = {"n_outputs": 8, "n_filters": 4, "n_blocks": 2}
+    on_epochs = EmbeddingTransformer("conv", encoder_params=tiny, random_state=0).fit(epochs)
+    assert on_epochs.encoder_.n_bands == 9
+    on_arrays = EmbeddingTransformer("conv", encoder_params=tiny, random_state=0).fit(X)
+    assert on_arrays.encoder_.filter_bank is None  # no rate: the plain encoder
+    given = EmbeddingTransformer("conv", encoder_params=dict(tiny, sfreq=128.0)).fit(X)
+    assert given.encoder_.n_bands == 9
