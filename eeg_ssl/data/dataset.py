@@ -8,6 +8,7 @@ from pathlib import Path
 
 import h5py
 import numpy as np
+import pandas as pd
 import torch
 from torch.utils.data import Dataset
 
@@ -211,6 +212,7 @@ class ShardDataset(Dataset):
         self._arrays = {}
         self._pid = None
         self._shape = None
+        self._sfreq = None
         self._offsets = {}  # shard -> (byte offset of /windows, n_windows) from prepare.json
         try:
             recordings = read_record(self.root).get("recordings", [])
@@ -235,15 +237,19 @@ class ShardDataset(Dataset):
         """The selected rows of ``manifest.csv`` (read from disk on first use, then kept)."""
         if self._manifest is None:
             frame, checksum = read_manifest(self.root, return_checksum=True)
-            if checksum != self._checksum or len(frame) != self._n_rows:
-                raise ValueError(
-                    f"{str(self.root / 'manifest.csv')!r} changed since this dataset was "
-                    f"made (the folder was prepared again?); make the dataset again."
-                )
+            self._check_unchanged(checksum, len(frame))
             if self._keep is not None:
                 frame = frame[self._keep]
             self._manifest = frame.reset_index(drop=True)
         return self._manifest
+
+    def _check_unchanged(self, checksum, n_rows):
+        """Refuse a manifest read later that is not the one this dataset was made from."""
+        if checksum != self._checksum or n_rows != self._n_rows:
+            raise ValueError(
+                f"{str(self.root / 'manifest.csv')!r} changed since this dataset was "
+                f"made (the folder was prepared again?); make the dataset again."
+            )
 
     @property
     def recordings(self):
@@ -254,18 +260,14 @@ class ShardDataset(Dataset):
     def start_seconds(self):
         """ndarray of float, shape (n_windows,): each window's start in its recording."""
         table, n_rows, checksum = read_manifest_columns(self.root, ["start_seconds"])
-        if checksum != self._checksum or n_rows != self._n_rows:
-            raise ValueError(
-                f"{str(self.root / 'manifest.csv')!r} changed since this dataset was "
-                f"made (the folder was prepared again?); make the dataset again."
-            )
+        self._check_unchanged(checksum, n_rows)
         starts = table["start_seconds"]
         return starts if self._keep is None else starts[self._keep]
 
     @property
     def shard_names(self):
         """Shards (file names in the folder) of the selected windows, in order of first use."""
-        return list(dict.fromkeys(self._shards))
+        return list(pd.unique(self._shards))  # hashed in C: fast for millions of windows
 
     def window_groups(self, by="subject"):
         """One group per window, e.g. for :func:`eeg_ssl.training.pretrain`'s ``batch_groups``.
@@ -365,7 +367,7 @@ class ShardDataset(Dataset):
     @property
     def sfreq(self):
         """Sampling rate of the windows in Hz (from the first shard)."""
-        if getattr(self, "_sfreq", None) is None:
+        if self._sfreq is None:
             with h5py.File(self.root / self._shards[0], "r") as h5:
                 self._sfreq = float(h5.attrs["sfreq"])
         return self._sfreq
