@@ -30,8 +30,9 @@ def to_braindecode(root, *, subjects=None, labelled_only=False, classes=None):
     X, y = ds.load()
     scale = {"V": 1.0, "mV": 1e-3, "uV": 1e-6, "µV": 1e-6}
     out = []
-    for shard in dict.fromkeys(ds._shards):
-        sel = np.flatnonzero(ds._shards == shard)
+    shards = ds.recordings
+    for shard in ds.shard_names:
+        sel = np.flatnonzero(shards == shard)
         info = read_shard_info(ds.root / shard)
         factor = scale.get(info["recipe"].get("units"), 1.0)
         n_times = X.shape[-1]

@@ -184,12 +184,10 @@ class ShardDataset(Dataset):
         self._n_rows = n_rows
         self._manifest = None
 
-        def values(column):  # one value per kept window; text as shared Python strings
-            codes = column.codes if keep is None else column.codes[keep]
-            names = np.append(np.asarray(column.categories, dtype=object), "")  # -1 -> ""
-            return names[codes]
+        def kept(array):
+            return array if keep is None else array[keep]
 
-        label_codes = label.codes if keep is None else label.codes[keep]
+        label_codes = kept(label.codes)
         if classes is None:
             present = label.categories[np.unique(label_codes)]
             classes = sorted(set(str(name) for name in present) - {""})
@@ -198,16 +196,20 @@ class ShardDataset(Dataset):
         target_of = np.array([lookup.get(str(name), -1) for name in label.categories] + [-1],
                              dtype=np.int64)  # fmt: skip
         self.targets = target_of[label_codes]
-        self.groups = values(subject)
-        self._shards = values(table["shard"])
-        self._rows = table["row"] if keep is None else table["row"][keep]
+        # per window: a small integer code for its subject and its shard, a row, a target
+        # (about 20 bytes; object arrays of names would be 8 bytes each)
+        self._subject_names = [str(name) for name in subject.categories]
+        self._subject_codes = kept(subject.codes)
+        self._groups = None
+        self._shard_names = [str(name) for name in table["shard"].categories]
+        self._shard_codes = kept(table["shard"].codes)
+        rows = kept(table["row"])
+        small = len(rows) == 0 or rows.max() < np.iinfo(np.int32).max
+        self._rows = rows.astype(np.int32) if small else rows
         mask = table.get("ch_mask")
         self._ch_masks = None  # (distinct masks, code of each window)
         if mask is not None:
-            self._ch_masks = (
-                [str(m) for m in mask.categories],
-                mask.codes if keep is None else mask.codes[keep],
-            )
+            self._ch_masks = ([str(m) for m in mask.categories], kept(mask.codes))
         self._handles = {}
         self._arrays = {}
         self._pid = None
@@ -252,9 +254,19 @@ class ShardDataset(Dataset):
             )
 
     @property
+    def groups(self):
+        """ndarray of str, shape (n_windows,): the subject of each window (made on first use)."""
+        if self._groups is None:
+            self._groups = _names(self._subject_names, self._subject_codes)
+        return self._groups
+
+    @property
     def recordings(self):
         """ndarray of str, shape (n_windows,): the shard (recording) of each window."""
-        return self._shards
+        return _names(self._shard_names, self._shard_codes)
+
+    def _shard_of(self, index):
+        return self._shard_names[self._shard_codes[index]]
 
     @property
     def start_seconds(self):
@@ -267,7 +279,7 @@ class ShardDataset(Dataset):
     @property
     def shard_names(self):
         """Shards (file names in the folder) of the selected windows, in order of first use."""
-        return list(pd.unique(self._shards))  # hashed in C: fast for millions of windows
+        return [self._shard_names[code] for code in pd.unique(self._shard_codes)]
 
     def window_groups(self, by="subject"):
         """One group per window, e.g. for :func:`eeg_ssl.training.pretrain`'s ``batch_groups``.
@@ -284,7 +296,7 @@ class ShardDataset(Dataset):
         from ..utils import check_option
 
         check_option("by", by, ("subject", "recording"))
-        return self.groups if by == "subject" else self._shards
+        return self.groups if by == "subject" else self.recordings
 
     def _file(self, shard):
         # h5py handles must not cross a fork: reopen in every new process
@@ -313,7 +325,7 @@ class ShardDataset(Dataset):
         return reader
 
     def __getitem__(self, index):
-        window = self._reader(self._shards[index]).take([self._rows[index]])[0]
+        window = self._reader(self._shard_of(index)).take([self._rows[index]])[0]
         return torch.from_numpy(window), int(self.targets[index])
 
     def __getitems__(self, indices):
@@ -324,11 +336,11 @@ class ShardDataset(Dataset):
         """
         indices = np.asarray(indices, dtype=np.int64)
         out = [None] * len(indices)
-        shards = self._shards[indices]
-        for shard in dict.fromkeys(shards):
-            where = np.flatnonzero(shards == shard)
+        codes = self._shard_codes[indices]
+        for code in pd.unique(codes):
+            where = np.flatnonzero(codes == code)
             rows = self._rows[indices[where]]
-            block = self._reader(shard).take(rows)  # (len(rows), C, T)
+            block = self._reader(self._shard_names[code]).take(rows)  # (len(rows), C, T)
             for k, pos in enumerate(where):
                 out[pos] = (torch.from_numpy(block[k]), int(self.targets[indices[pos]]))
         return out
@@ -353,10 +365,10 @@ class ShardDataset(Dataset):
         y : ndarray of int, shape (n_windows,)
         """
         out = None
-        for shard in dict.fromkeys(self._shards):
-            mask = self._shards == shard
+        for code in pd.unique(self._shard_codes):
+            mask = self._shard_codes == code
             rows = self._rows[mask]
-            block = self._reader(shard).take(rows)  # one read per run of consecutive rows
+            block = self._reader(self._shard_names[code]).take(rows)  # one read per run
             if out is None:
                 out = np.empty((len(self),) + block.shape[1:], dtype=np.float32)
             out[mask] = block
@@ -368,7 +380,7 @@ class ShardDataset(Dataset):
     def sfreq(self):
         """Sampling rate of the windows in Hz (from the first shard)."""
         if self._sfreq is None:
-            with h5py.File(self.root / self._shards[0], "r") as h5:
+            with h5py.File(self.root / self._shard_of(0), "r") as h5:
                 self._sfreq = float(h5.attrs["sfreq"])
         return self._sfreq
 
@@ -376,7 +388,7 @@ class ShardDataset(Dataset):
     def shape(self):
         """``(n_chans, n_times)`` of one window."""
         if self._shape is None:
-            with h5py.File(self.root / self._shards[0], "r") as h5:
+            with h5py.File(self.root / self._shard_of(0), "r") as h5:
                 self._shape = tuple(h5["windows"].shape[1:])
         return self._shape
 
@@ -386,3 +398,8 @@ class ShardDataset(Dataset):
         state["_arrays"] = {}
         state["_pid"] = None
         return state
+
+
+def _names(names, codes):
+    """One name per window from the distinct ``names`` and each window's code."""
+    return np.asarray(names, dtype=object)[codes]

@@ -175,7 +175,7 @@ class ShardStream(IterableDataset):
 
     def _blocks(self):
         """Blocks ``(first_pos, stop_pos)``: runs of <= block_size consecutive rows of a shard."""
-        shards, rows = self.base._shards, self.base._rows
+        shards, rows = self.base._shard_codes, self.base._rows
         if len(rows) == 0:
             return []
         # a new run starts where the shard changes or the row does not follow
@@ -274,7 +274,7 @@ class ShardStream(IterableDataset):
             dest = slot[pos : pos + e - s].tolist()
             rows_out = [rows[k] for k in dest]  # views made once per pooled array
             # readers are created here, in the calling thread; the reads may run in threads
-            reads.append((base._reader(base._shards[s]), int(base._rows[s]), rows_out))
+            reads.append((base._reader(base._shard_of(s)), int(base._rows[s]), rows_out))
             out_y[dest] = base.targets[s:e]
             pos += e - s
         if threads is None:

@@ -163,6 +163,6 @@ def test_shard_dataset__recorded_layout_and_hdf5_fallback_agree(prepared):
     record_path.write_text(json.dumps(record))
     ds = ShardDataset(prepared)
     np.testing.assert_array_equal(ds.load()[0], X)
-    assert ds._reader(ds._shards[0]).mapped  # HDF5 gave the true offset
+    assert ds._reader(ds._shard_of(0)).mapped  # HDF5 gave the true offset
     np.testing.assert_array_equal(torch.stack([x for x, _ in ds.__getitems__([5, 2, 9])]),
                                   torch.from_numpy(X[[5, 2, 9]]))  # fmt: skip
