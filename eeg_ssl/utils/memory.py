@@ -73,9 +73,9 @@ def release_freed_memory():
     """Give the heap's free memory back to the system (glibc's ``malloc_trim``).
 
     Reading a large manifest frees tens of bytes per window of parser buffers; glibc
-    keeps most of them on the heap, so a loader's resident memory stayed at 54-60 bytes
-    per window where its index holds 33 (1 M windows, ``pipelines/bench_index.py``);
-    after this call it is 33. Takes a few ms. A no-op where there is no glibc.
+    keeps most of them on the heap (measured with an index of 33 bytes per window, 1 M
+    windows, ``pipelines/bench_index.py``: resident memory 54-60 bytes per window before
+    this call, 33 after). Takes a few ms. A no-op where there is no glibc.
     Hand-written because neither Python nor NumPy exposes the allocator.
 
     Returns
