@@ -17,6 +17,7 @@ Run: python pipelines/bench_corpus.py --hours 5 20 50 100
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import resource
@@ -133,7 +134,13 @@ def main(argv=None):
               f"{'ms/rec':>7} {'win/s':>7} {'RSS MB':>6} | {'stream s':>8} {'win/s':>8} "
               f"{'RSS MB':>6} | load")  # fmt: skip
     rows = []
-    with tempfile.TemporaryDirectory(dir=args.tmp) as tmp:
+    # --keep: a folder that outlives the run (a TemporaryDirectory would remove it)
+    keep_dir = tempfile.mkdtemp(prefix="bench_corpus_", dir=args.tmp) if args.keep else None
+    if keep_dir:
+        folder = contextlib.nullcontext(keep_dir)
+    else:
+        folder = tempfile.TemporaryDirectory(dir=args.tmp)
+    with folder as tmp:
         for hours in args.hours:
             n = max(1, int(round(hours * 3600 / args.recording_seconds)))
             corpus, out = Path(tmp) / f"corpus_{hours:g}h", Path(tmp) / f"prepared_{hours:g}h"
@@ -167,6 +174,8 @@ def main(argv=None):
               f"{per_rec[0]:.1f} -> {per_rec[-1]:.1f} ({per_rec[-1] / per_rec[0]:.2f}x); "
               f"peak RSS {rows[0]['prepare']['peak_mb']:.0f} -> "
               f"{rows[-1]['prepare']['peak_mb']:.0f} MB")  # fmt: skip
+    if keep_dir:
+        print(f"corpora and prepared folders kept in {keep_dir}")
     print(f"load average after: {_load()}")
     return 0
 
