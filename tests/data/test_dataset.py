@@ -36,6 +36,7 @@ def test_shard_dataset__no_handle_at_construction(prepared):
     assert x.shape == (8, 256) and x.dtype == torch.float32
     assert y in (0, 1)
     assert ds.classes == ["rest", "task"]
+    assert ds.sfreq == 128.0  # the recipe kept the native rate: read from the shard
 
 
 def test_shard_dataset__items_equal_shards(prepared):
@@ -86,6 +87,11 @@ def test_run_pretrain__group_batches_from_the_manifest(prepared, tmp_path, monke
     # `true`, as in the benchmark configs, means by subject
     run_pretrain(dict(cfg, group_batches=True), prepared, tmp_path / "run3", verbose=False)
     np.testing.assert_array_equal(seen["batch_groups"], ShardDataset(prepared).groups)
+    # the default recipe's filter bank, with the rate from the shards (the recipe kept it)
+    from eeg_ssl.training.checkpoint import load_checkpoint
+
+    config = load_checkpoint(tmp_path / "run3" / "checkpoint.pt")["encoder"]["config"]
+    assert config["filter_bank"] == 9 and config["sfreq"] == 128.0
 
 
 def test_shard_dataset__workers_read_same_windows(prepared):
