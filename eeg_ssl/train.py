@@ -59,13 +59,16 @@ def main(argv=None):
 def _main(argv):
     from eeg_ssl.data import ShardDataset
     from eeg_ssl.io import read_record
-    from eeg_ssl.methods import build_method
-    from eeg_ssl.models import build_encoder, default_encoder_params
     from eeg_ssl.training import pretrain, recording_facts
-    from eeg_ssl.utils import seeded, set_log_level
+    from eeg_ssl.utils import set_log_level
     from eeg_ssl.utils.files import load_yaml
     from eeg_ssl.utils.report import finish_report
-    from eeg_ssl.workflow import batch_groups, check_sections, write_resolved
+    from eeg_ssl.workflow import (
+        batch_groups,
+        build_pretraining_method,
+        check_sections,
+        write_resolved,
+    )
 
     args = build_parser().parse_args(argv)
     main_rank = os.environ.get("RANK", "0") == "0"
@@ -96,17 +99,8 @@ def _main(argv):
     seed = args.seed if args.seed is not None else config.get("seed", 0)
 
     dataset = ShardDataset(data, subjects=cfg.get("subjects"))
-    n_chans, n_times = dataset.shape
     record = read_record(data)
-    sfreq = record["recipe"]["sfreq"] or dataset.sfreq
-    name = cfg.get("encoder", "conv")
-    encoder_kwargs = default_encoder_params(name, cfg.get("encoder_kwargs"), sfreq=sfreq)
-    with seeded(seed):  # identical initial weights on every rank
-        encoder = build_encoder(name, n_chans=n_chans, n_times=n_times, sfreq=sfreq,
-                                **encoder_kwargs)  # fmt: skip
-        method_kwargs = dict(cfg.get("method_kwargs", {}))
-        method_kwargs.setdefault("random_state", seed)
-        method = build_method(cfg.get("method", "simclr"), encoder, **method_kwargs)
+    method = build_pretraining_method(cfg, dataset, record, seed)  # same weights on every rank
     resolved = {"data": str(data), "seed": seed, "pretrain": cfg,
                 "world_size": int(os.environ.get("WORLD_SIZE", 1))}  # fmt: skip
     if main_rank:

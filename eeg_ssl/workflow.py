@@ -183,12 +183,31 @@ def run_prepare(cfg, out, *, verbose=True, return_manifest=True):
         raise FileNotFoundError(message) from err
 
 
-def run_pretrain(cfg, data_dir, out, *, seed=0, verbose=True, threads=None):
-    from eeg_ssl.data import ShardDataset
+def build_pretraining_method(cfg, dataset, record, seed):
+    """The config's method on its encoder (default recipe settings added), seeded.
+
+    Shared by ``eeg-ssl pretrain`` and ``torchrun -m eeg_ssl.train``: the same seed gives
+    the same initial weights (on every DDP rank).
+    """
     from eeg_ssl.methods import build_method
     from eeg_ssl.models import build_encoder, default_encoder_params
-    from eeg_ssl.training import pretrain, recording_facts
     from eeg_ssl.utils import seeded
+
+    n_chans, n_times = dataset.shape
+    sfreq = record["recipe"]["sfreq"] or dataset.sfreq
+    name = cfg.get("encoder", "conv")
+    encoder_kwargs = default_encoder_params(name, cfg.get("encoder_kwargs"), sfreq=sfreq)
+    with seeded(seed):
+        encoder = build_encoder(name, n_chans=n_chans, n_times=n_times, sfreq=sfreq,
+                                **encoder_kwargs)  # fmt: skip
+        method_kwargs = dict(cfg.get("method_kwargs", {}))
+        method_kwargs.setdefault("random_state", seed)
+        return build_method(cfg.get("method", "simclr"), encoder, **method_kwargs)
+
+
+def run_pretrain(cfg, data_dir, out, *, seed=0, verbose=True, threads=None):
+    from eeg_ssl.data import ShardDataset
+    from eeg_ssl.training import pretrain, recording_facts
 
     cfg = dict(cfg)
     _reject_unknown("pretrain", cfg, {"subjects", "encoder", "encoder_kwargs", "method",
@@ -201,17 +220,8 @@ def run_pretrain(cfg, data_dir, out, *, seed=0, verbose=True, threads=None):
         return run_pretrain_corpus(cfg, data_dir, out, seed=seed, verbose=verbose, threads=threads)
     cfg.pop("corpus", None)
     dataset = ShardDataset(data_dir, subjects=subjects)
-    n_chans, n_times = dataset.shape
     record = read_record(data_dir)
-    sfreq = record["recipe"]["sfreq"] or dataset.sfreq
-    name = cfg.get("encoder", "conv")
-    encoder_kwargs = default_encoder_params(name, cfg.get("encoder_kwargs"), sfreq=sfreq)
-    with seeded(seed):
-        encoder = build_encoder(name, n_chans=n_chans, n_times=n_times, sfreq=sfreq,
-                                **encoder_kwargs)  # fmt: skip
-        method_kwargs = dict(cfg.get("method_kwargs", {}))
-        method_kwargs.setdefault("random_state", seed)
-        method = build_method(cfg.get("method", "simclr"), encoder, **method_kwargs)
+    method = build_pretraining_method(cfg, dataset, record, seed)
     write_resolved(out, {"data": str(data_dir), "seed": seed, "pretrain": cfg})
     out = Path(out)
     num_workers = cfg.get("num_workers", 0)

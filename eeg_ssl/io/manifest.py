@@ -128,6 +128,23 @@ def write_manifest(folder, rows, record):
     return frame
 
 
+def manifest_path(folder):
+    """``folder / "manifest.csv"``, or a clear error when ``folder`` is not a prepared folder."""
+    folder = Path(folder)
+    if folder.exists() and not folder.is_dir():
+        raise ValueError(
+            f"{str(folder)!r} is a file; give a prepared folder (the one holding "
+            f"{MANIFEST_NAME} and {RECORD_NAME})."
+        )
+    path = folder / MANIFEST_NAME
+    if not path.exists():
+        raise FileNotFoundError(
+            f"No {MANIFEST_NAME} in {str(folder)!r}: it is not a prepared folder. "
+            f"Run `eeg-ssl prepare ... --out {folder}` first."
+        )
+    return path
+
+
 def read_manifest(folder, *, check=True, return_checksum=False):
     """Read a prepared folder's window table.
 
@@ -152,17 +169,7 @@ def read_manifest(folder, *, check=True, return_checksum=False):
     eeg_ssl.io.manifest_columns.read_manifest_columns : a few columns, compactly.
     """
     folder = Path(folder)
-    if folder.exists() and not folder.is_dir():
-        raise ValueError(
-            f"{str(folder)!r} is a file; give a prepared folder (the one holding "
-            f"{MANIFEST_NAME} and {RECORD_NAME})."
-        )
-    path = folder / MANIFEST_NAME
-    if not path.exists():
-        raise FileNotFoundError(
-            f"No {MANIFEST_NAME} in {str(folder)!r}: it is not a prepared folder. "
-            f"Run `eeg-ssl prepare ... --out {folder}` first."
-        )
+    path = manifest_path(folder)
     data = path.read_bytes()
     record = read_record(folder) if check and (folder / RECORD_NAME).exists() else None
     text_columns = ["shard", "subject", "label", "session", "task", "run", "ch_mask"]
@@ -182,7 +189,7 @@ def read_manifest(folder, *, check=True, return_checksum=False):
 
         checksum = bytes_checksum(data)
     if record is not None:
-        _check_manifest(folder, record, data, len(frame), checksum=checksum)
+        _check_manifest(folder, record, checksum, len(frame))
     return (frame, checksum) if return_checksum else frame
 
 
@@ -205,13 +212,8 @@ def read_record(folder):
     return record
 
 
-def _check_manifest(folder, record, data, n_rows, *, checksum=None):
-    """``manifest.csv`` (its bytes ``data``, ``n_rows`` rows) against ``prepare.json``.
-
-    ``checksum``: the bytes' checksum when already computed (``data`` is then unused).
-    """
-    from .integrity import bytes_checksum
-
+def _check_manifest(folder, record, checksum, n_rows):
+    """``manifest.csv`` (the checksum of its bytes, ``n_rows`` rows) against ``prepare.json``."""
     path = str(Path(folder) / MANIFEST_NAME)
     fix = (
         f"re-run `eeg-ssl prepare ... --out {folder}` (finished shards are reused) or "
@@ -223,7 +225,7 @@ def _check_manifest(folder, record, data, n_rows, *, checksum=None):
             f"{record['n_windows']} (rows deleted or added after preparation). Fix: {fix}."
         )
     expected = (record.get("manifest") or {}).get("checksum")
-    if expected and (checksum or bytes_checksum(data)) != expected:
+    if expected and checksum != expected:
         raise ValueError(
             f"{path!r} was changed after preparation (its checksum differs from the one in "
             f"{RECORD_NAME}): rows, labels or subjects edited by hand are not used. Fix: {fix}."

@@ -20,7 +20,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .manifest import COLUMNS, MANIFEST_NAME, RECORD_NAME, _check_manifest, read_record
+from .manifest import COLUMNS, RECORD_NAME, _check_manifest, manifest_path, read_record
 
 #: The columns that hold numbers; every other column is text.
 NUMERIC_COLUMNS = {"row": np.int64, "start_sample": np.int64, "start_seconds": np.float64}
@@ -70,17 +70,7 @@ def read_manifest_columns(folder, columns, *, check=True, block_bytes=4 << 20):
     from .integrity import CHECKSUM_ALGORITHM, _hasher
 
     folder = Path(folder)
-    path = folder / MANIFEST_NAME
-    if folder.exists() and not folder.is_dir():
-        raise ValueError(
-            f"{str(folder)!r} is a file; give a prepared folder (the one holding "
-            f"{MANIFEST_NAME} and {RECORD_NAME})."
-        )
-    if not path.exists():
-        raise FileNotFoundError(
-            f"No {MANIFEST_NAME} in {str(folder)!r}: it is not a prepared folder. "
-            f"Run `eeg-ssl prepare ... --out {folder}` first."
-        )
+    path = manifest_path(folder)
     record = read_record(folder) if check and (folder / RECORD_NAME).exists() else None
     hasher = _hasher()
     parts, n_rows = {}, 0
@@ -117,7 +107,7 @@ def read_manifest_columns(folder, columns, *, check=True, block_bytes=4 << 20):
                 break
     checksum = f"{CHECKSUM_ALGORITHM}:{hasher.hexdigest()}"
     if record is not None:
-        _check_manifest(folder, record, None, n_rows, checksum=checksum)
+        _check_manifest(folder, record, checksum, n_rows)
     table = {}
     for col in wanted:
         if dtypes[col] is str:
