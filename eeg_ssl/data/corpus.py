@@ -390,10 +390,11 @@ class CorpusDataset(Dataset):
             name, ds = names[f], self.datasets[names[f]]
             where = np.flatnonzero(folders == f)
             local = self._local[windows[where]]
-            shards = ds.recordings[local]
-            for shard in dict.fromkeys(shards):
-                pos = where[shards == shard]
-                block = ds._reader(shard).take(ds._rows[local[shards == shard]])  # (n, C_f, T_f)
+            codes = ds._shard_codes[local]  # per batch: the batch's windows only
+            for code in pd.unique(codes):
+                sel = codes == code
+                pos, shard = where[sel], ds._shard_names[code]
+                block = ds._reader(shard).take(ds._rows[local[sel]])  # (n, C_f, T_f)
                 if self.folder_sfreq[name] != round(self.sfreq, 6):
                     num = self._resampled_length(name)
                     block = resample(block, num, axis=-1).astype(np.float32, copy=False)
